@@ -1,0 +1,52 @@
+"""Reading audio files: one place that checks them and says what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from .errors import AudioError
+
+SILENCE_PEAK = 1e-5  # -100 dBFS: a clip whose peak is below this is treated as silent
+
+
+def load_audio(path, *, sample_rate: int) -> np.ndarray:
+    """Read an audio file as mono float32 at ``sample_rate``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any format libsndfile reads (wav, flac, ogg, mp3 ...).
+    sample_rate : int
+        Target sample rate; other rates are resampled with librosa (soxr).
+
+    Returns
+    -------
+    np.ndarray
+        Mono float32 samples.
+
+    Raises
+    ------
+    AudioError
+        The file is missing, unreadable, empty, holds NaN/inf samples or is silent.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: audio file not found")
+    try:
+        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise AudioError(f"{path}: cannot read audio ({exc})") from None
+    if audio.shape[0] == 0:
+        raise AudioError(f"{path}: audio file holds no samples")
+    mono = audio.mean(axis=1)
+    if not np.isfinite(mono).all():
+        raise AudioError(f"{path}: audio holds NaN or infinite samples")
+    if np.abs(mono).max() < SILENCE_PEAK:
+        raise AudioError(f"{path}: audio is silent (peak below {SILENCE_PEAK:g})")
+    if sr != sample_rate:
+        mono = librosa.resample(mono, orig_sr=sr, target_sr=sample_rate)
+    return np.ascontiguousarray(mono, dtype=np.float32)

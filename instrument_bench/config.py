@@ -1,0 +1,158 @@
+"""Configuration: where data lives, what a suite runs, and the options of a run.
+
+Suites are TOML files in ``instrument_bench/suites/`` (or any path)::
+
+    name = "all"
+    seeds = 3
+    [[experiment]]
+    dataset = "gm-notes"
+    tasks = ["family"]
+    features = ["mfcc-stats", "nsynth-attributes"]
+    models = ["logreg", "xgboost"]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError, DatasetNotFoundError, UnknownNameError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+SUITES_DIR = Path(__file__).parent / "suites"
+
+
+def data_home() -> Path:
+    """Folder for rendered data and the feature cache: ``$INSTRUMENT_BENCH_HOME`` or
+    ``~/.cache/instrument_bench``."""
+    return Path(os.environ.get("INSTRUMENT_BENCH_HOME") or Path.home() / ".cache" / "instrument_bench")
+
+
+def dataset_root(name: str, *, data_root=None) -> Path:
+    """Folder of a real dataset: ``<data root>/<name>``.
+
+    Parameters
+    ----------
+    name : str
+        Dataset folder name (``nsynth`` ...).
+    data_root : str or Path, optional
+        Overrides ``$INSTRUMENT_BENCH_DATA``.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        No data root is set or the folder does not exist.
+    """
+    base = data_root or os.environ.get("INSTRUMENT_BENCH_DATA")
+    if not base:
+        raise DatasetNotFoundError(f"{name}: no data root given (use --data-root DIR or set "
+                                   f"INSTRUMENT_BENCH_DATA; the dataset is read from DIR/{name})")
+    path = Path(base) / name
+    if not path.is_dir():
+        raise DatasetNotFoundError(f"{path}: dataset folder not found")
+    return path
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One block of a suite: a dataset and the tasks, features and models crossed on it."""
+
+    dataset: str
+    tasks: tuple
+    features: tuple
+    models: tuple
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named grid of experiments, read from a TOML file."""
+
+    name: str
+    experiments: tuple
+    seeds: int = 3
+    description: str = ""
+
+    def filtered(self, *, datasets=None, features=None, models=None, tasks=None) -> "Suite":
+        """The suite restricted to the given names (None keeps all)."""
+        kept = []
+        for exp in self.experiments:
+            if datasets and exp.dataset not in datasets:
+                continue
+            exp = replace(
+                exp,
+                tasks=tuple(t for t in exp.tasks if not tasks or t in tasks),
+                features=tuple(f for f in exp.features if not features or f in features),
+                models=tuple(m for m in exp.models if not models or m in models),
+            )
+            if exp.tasks and exp.features and exp.models:
+                kept.append(exp)
+        return replace(self, experiments=tuple(kept))
+
+
+def list_suites() -> list[str]:
+    """Names of the suites that ship with the package."""
+    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """Read a suite by name (``all``, ``quick`` ...) or from a TOML file path.
+
+    Raises
+    ------
+    UnknownNameError
+        The name is neither a shipped suite nor an existing file.
+    ConfigError
+        The TOML is malformed or lacks a required key.
+    """
+    path = Path(name_or_path)
+    if not (path.suffix == ".toml" and path.is_file()):
+        if name_or_path not in list_suites():
+            raise UnknownNameError("suite", name_or_path, list_suites())
+        path = SUITES_DIR / f"{name_or_path}.toml"
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML ({exc})") from None
+    experiments = []
+    for k, block in enumerate(raw.get("experiment", [])):
+        missing = [key for key in ("dataset", "tasks", "features", "models") if key not in block]
+        if missing:
+            raise ConfigError(f"{path}: experiment {k + 1} lacks {', '.join(missing)}")
+        experiments.append(Experiment(dataset=block["dataset"], tasks=tuple(block["tasks"]),
+                                      features=tuple(block["features"]),
+                                      models=tuple(block["models"])))
+    if not experiments:
+        raise ConfigError(f"{path}: a suite needs at least one [[experiment]] block")
+    return Suite(name=raw.get("name", path.stem), experiments=tuple(experiments),
+                 seeds=int(raw.get("seeds", 3)), description=raw.get("description", ""))
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of one ``run`` invocation.
+
+    Parameters
+    ----------
+    results_dir : Path
+        Where runs.csv, leaderboard.csv and per_class.csv are written.
+    seeds : int
+        Number of seeds (0 .. seeds-1) per cell.
+    jobs : int
+        Worker processes for rendering and feature extraction; threads for model fitting.
+    force : bool
+        Recompute cells already in runs.csv.
+    data_root : Path or None
+        Where real datasets live.
+    """
+
+    results_dir: Path = Path("results")
+    seeds: int = 3
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    force: bool = False
+    data_root: Path | None = None

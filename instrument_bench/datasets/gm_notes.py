@@ -1,0 +1,186 @@
+"""``gm-notes``: isolated notes of General MIDI instruments, in NSynth's json/wav layout.
+
+Every GM program 0-54 and 56-87 is one instrument. Each is played at ``N_PITCHES`` pitches spread
+over its usable range and at each of ``VELOCITIES``: 87 x 12 x 3 = 3,132 notes, 16 kHz mono, 4 s
+long with the note held 3 s, rendered from the SoundFont that ships inside ``pretty_midi``.
+
+The split is instrument-disjoint as NSynth's is: within every family the programs are shuffled with
+a fixed seed and a quarter (at least one) go to test, one to valid, the rest to train.
+The data is rendered once into ``<data home>/gm-notes/v<VERSION>``; changing anything that alters
+the audio or metadata must bump ``VERSION`` so that the data is rendered again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..config import data_home as default_data_home
+from ..executors import parallel_map
+from . import gm
+from .nsynth import read_layout
+from .qualities import derive_qualities
+from .render import render_notes
+
+VERSION = "1"
+SAMPLE_RATE = 16000
+CLIP_SECONDS = 4.0
+NOTE_SECONDS = 3.0
+N_PITCHES = 12
+VELOCITIES = (50, 100, 127)
+GAIN = 2.0  # fixed gain on every render (TimGM6mb renders peak near 0.15); velocity stays audible
+SPLIT_SEED = 2017
+MIN_PEAK = 1e-4  # a render quieter than this (no sample zone for the key) is left out
+MARKER = "gm-notes.json"
+
+
+def assign_splits(programs, *, seed: int = SPLIT_SEED) -> dict[int, str]:
+    """Instrument-disjoint split: program -> train / valid / test.
+
+    Within each family, programs are shuffled with ``seed``; ``max(1, round(n / 4))`` go to test
+    and one to valid when the family has 3 or more, 1 to test when it has 2, all to train when 1.
+    """
+    by_family: dict[str, list[int]] = {}
+    for program in sorted(programs):
+        by_family.setdefault(gm.family_of(program), []).append(program)
+    splits = {}
+    for k, family in enumerate(gm.NSYNTH_FAMILIES):
+        members = by_family.get(family, [])
+        order = list(np.random.default_rng(seed + k).permutation(members))
+        n = len(order)
+        n_test = max(1, round(n / 4)) if n >= 2 else 0
+        n_valid = 1 if n >= 3 else 0
+        for i, program in enumerate(order):
+            splits[int(program)] = "test" if i < n_test else "valid" if i < n_test + n_valid else "train"
+    return splits
+
+
+def note_plan(program: int, *, n_pitches: int = N_PITCHES, velocities=VELOCITIES) -> list[tuple[int, int]]:
+    """(pitch, velocity) of every note played on ``program``."""
+    low, high = gm.pitch_range(program)
+    pitches = np.unique(np.round(np.linspace(low, high, n_pitches)).astype(int))
+    return [(int(p), int(v)) for p in pitches for v in velocities]
+
+
+def instrument_str(program: int) -> str:
+    """NSynth-style instrument name, e.g. ``keyboard_acoustic_000`` for program 0."""
+    return f"{gm.family_of(program)}_{gm.source_of(program)}_{program:03d}"
+
+
+def _render_program(program: int, notes, audio_dir: Path) -> tuple[dict, list]:
+    clips = render_notes(program=program, notes=notes, sample_rate=SAMPLE_RATE,
+                         note_seconds=NOTE_SECONDS, clip_seconds=CLIP_SECONDS)
+    family, source = gm.family_of(program), gm.source_of(program)
+    examples, dropped = {}, []
+    for (pitch, velocity), audio in zip(notes, clips):
+        note = f"{instrument_str(program)}-{pitch:03d}-{velocity:03d}"
+        audio = audio * GAIN
+        if np.abs(audio).max() < MIN_PEAK:
+            dropped.append(note)
+            continue
+        qualities = derive_qualities(audio, sample_rate=SAMPLE_RATE, pitch=pitch,
+                                     note_seconds=NOTE_SECONDS)
+        sf.write(audio_dir / f"{note}.wav", np.clip(audio, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16")
+        examples[note] = {
+            "note_str": note,
+            "instrument": program,
+            "instrument_str": instrument_str(program),
+            "instrument_family": gm.NSYNTH_FAMILIES.index(family),
+            "instrument_family_str": family,
+            "instrument_source": gm.NSYNTH_SOURCES.index(source),
+            "instrument_source_str": source,
+            "pitch": pitch,
+            "velocity": velocity,
+            "sample_rate": SAMPLE_RATE,
+            "qualities": qualities,
+            "qualities_str": [q for q, flag in zip(gm.NSYNTH_QUALITIES, qualities) if flag],
+            "gm_program_name": _program_name(program),
+        }
+    return examples, dropped
+
+
+def _program_name(program: int) -> str:
+    import pretty_midi
+
+    return pretty_midi.program_to_instrument_name(program)
+
+
+def _settings(programs, n_pitches, velocities) -> dict:
+    return {"version": VERSION, "programs": list(programs), "n_pitches": n_pitches,
+            "velocities": list(velocities), "sample_rate": SAMPLE_RATE, "split_seed": SPLIT_SEED}
+
+
+def render_dataset(root, *, programs=None, n_pitches: int = N_PITCHES, velocities=VELOCITIES,
+                   jobs: int = 1, progress: bool = True) -> Path:
+    """Render gm-notes into ``root`` (NSynth layout), replacing anything there.
+
+    Rendering happens in a sibling temporary folder that is renamed into place at the end, so an
+    interrupted render never leaves a half-written dataset behind.
+
+    Parameters
+    ----------
+    root : str or Path
+        Destination folder.
+    programs : sequence of int, optional
+        GM programs to render (default: all 87).
+    n_pitches : int
+        Pitches per program, spread over its range.
+    velocities : sequence of int
+        MIDI velocities per pitch.
+    jobs : int
+        Worker processes.
+    progress : bool
+        Show a progress bar.
+    """
+    root = Path(root)
+    programs = list(programs if programs is not None else gm.all_programs())
+    splits = assign_splits(programs)
+    tmp = root.with_name(f"{root.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for split in ("train", "valid", "test"):
+        (tmp / f"nsynth-{split}" / "audio").mkdir(parents=True)
+
+    tasks = [(p, note_plan(p, n_pitches=n_pitches, velocities=velocities),
+              tmp / f"nsynth-{splits[p]}" / "audio") for p in programs]
+    results = parallel_map(_render_program, tasks, jobs=jobs, desc="rendering gm-notes",
+                           unit="program", progress=progress)
+    per_split = {"train": {}, "valid": {}, "test": {}}
+    dropped = []
+    for program, (examples, lost) in zip(programs, results):
+        per_split[splits[program]].update(examples)
+        dropped.extend(lost)
+    for split, examples in per_split.items():
+        (tmp / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=1, sort_keys=True))
+    marker = _settings(programs, n_pitches, velocities)
+    marker.update(counts={s: len(e) for s, e in per_split.items()}, dropped=dropped)
+    (tmp / MARKER).write_text(json.dumps(marker, indent=1))
+    if root.exists():
+        shutil.rmtree(root)
+    os.replace(tmp, root)
+    return root
+
+
+def ensure_rendered(root, *, programs=None, n_pitches: int = N_PITCHES, velocities=VELOCITIES,
+                    jobs: int = 1, progress: bool = True) -> Path:
+    """Render gm-notes into ``root`` unless a complete render with the same settings is there."""
+    root = Path(root)
+    programs = list(programs if programs is not None else gm.all_programs())
+    marker = root / MARKER
+    if marker.is_file():
+        found = json.loads(marker.read_text())
+        if all(found.get(k) == v for k, v in _settings(programs, n_pitches, velocities).items()):
+            return root
+    return render_dataset(root, programs=programs, n_pitches=n_pitches, velocities=velocities,
+                          jobs=jobs, progress=progress)
+
+
+def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True):
+    """Load gm-notes, rendering it into the data home first if needed."""
+    home = Path(data_home) if data_home else default_data_home()
+    root = ensure_rendered(home / "gm-notes" / f"v{VERSION}", jobs=jobs, progress=progress)
+    return read_layout(root, name="gm-notes", version=VERSION)

@@ -1,0 +1,69 @@
+"""One exception family for instrument_bench.
+
+Every error the tool raises on purpose derives from :class:`InstrumentBenchError`; its message names
+the file or name at fault and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+
+class InstrumentBenchError(Exception):
+    """Base class of every error instrument_bench raises on purpose."""
+
+
+class ConfigError(InstrumentBenchError):
+    """A suite file, option or environment variable is invalid."""
+
+
+class UnknownNameError(ConfigError):
+    """A dataset, feature, model, task or suite name is not registered.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked up (``"dataset"``, ``"model"`` ...).
+    name : str
+        The name that was asked for.
+    valid : iterable of str
+        The names that exist.
+    """
+
+    def __init__(self, kind: str, name: str, valid):
+        self.kind = kind
+        self.name = name
+        self.valid = sorted(valid)
+        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(self.valid)}")
+
+
+class DatasetError(InstrumentBenchError):
+    """A dataset on disk is missing, malformed or inconsistent."""
+
+
+class AudioError(DatasetError):
+    """An audio file is missing, unreadable, silent or holds non-finite samples."""
+
+
+class FeatureError(InstrumentBenchError):
+    """A feature could not be computed or its cache is unusable."""
+
+
+def lookup(registry: dict, name: str, *, kind: str):
+    """Return ``registry[name]`` or raise :class:`UnknownNameError` listing the valid names.
+
+    Parameters
+    ----------
+    registry : dict
+        A plain name -> object registry.
+    name : str
+        The name to look up.
+    kind : str
+        What the registry holds, used in the error message.
+    """
+    try:
+        return registry[name]
+    except KeyError:
+        raise UnknownNameError(kind, name, registry) from None
+
+
+class DatasetNotFoundError(DatasetError):
+    """A dataset is not on disk where the tool looked (a suite skips it with this reason)."""
