@@ -103,6 +103,6 @@ def read_layout(root, *, name: str = "nsynth", version: str = "") -> Dataset:
                    version=version)
 
 
-def load(*, data_root=None, data_home=None, jobs: int = 1) -> Dataset:
+def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True) -> Dataset:
     """Load the real NSynth from ``<data root>/nsynth`` (json/wav layout)."""
     return read_layout(dataset_root("nsynth", data_root=data_root), name="nsynth")

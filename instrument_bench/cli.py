@@ -1,0 +1,133 @@
+"""Command line: ``python -m instrument_bench`` / ``instrument-bench``. Thin: parse, call, print."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import RunOptions, list_suites, load_suite
+from .datasets import DATASETS
+from .errors import InstrumentBenchError, UnknownNameError
+from .features import FEATURES
+from .models import GRIDS, MODELS
+from .protocol.tasks import TASKS
+
+REGISTRIES = {"datasets": DATASETS, "features": FEATURES, "models": MODELS, "tasks": TASKS}
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _check_names(kind: str, names, registry) -> None:
+    for name in names or ():
+        if name not in registry:
+            raise UnknownNameError(kind, name, registry)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="instrument-bench",
+        description="Benchmark harness for musical instrument recognition.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a suite and update results/leaderboard.csv",
+                         description="Run a suite (a shipped name or a TOML file) and write "
+                                     "runs.csv, per_class.csv and leaderboard.csv.")
+    run.add_argument("suite", nargs="?", default="all",
+                     help=f"suite name ({', '.join(list_suites())}) or path to a .toml file "
+                          "(default: all)")
+    run.add_argument("--datasets", type=_names, help="only these datasets (comma-separated)")
+    run.add_argument("--tasks", type=_names, help="only these tasks (comma-separated)")
+    run.add_argument("--features", type=_names, help="only these features (comma-separated)")
+    run.add_argument("--models", type=_names, help="only these models (comma-separated)")
+    run.add_argument("--seeds", type=int, help="seeds per cell (default: the suite's, 3)")
+    run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                     help="worker processes (default: all cores)")
+    run.add_argument("--results", type=Path, default=Path("results"),
+                     help="results folder (default: ./results)")
+    run.add_argument("--data-root", type=Path,
+                     help="folder holding real datasets (default: $INSTRUMENT_BENCH_DATA)")
+    run.add_argument("--force", action="store_true", help="recompute cells already in runs.csv")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars or cell lines")
+
+    show = sub.add_parser("list", help="list datasets, tasks, features, models and suites")
+    show.add_argument("what", nargs="?", choices=[*REGISTRIES, "suites"],
+                      help="only one kind (default: all)")
+    return parser
+
+
+def _describe(name, obj) -> str:
+    text = getattr(obj, "description", "") or (obj.__doc__ or "").strip().splitlines()[0]
+    return f"  {name:<22} {text}"
+
+
+def cmd_list(args) -> int:
+    """Print the registries."""
+    kinds = [args.what] if args.what else [*REGISTRIES, "suites"]
+    for kind in kinds:
+        print(f"{kind}:")
+        if kind == "suites":
+            for name in list_suites():
+                print(f"  {name:<22} {load_suite(name).description}")
+        elif kind == "models":
+            for name, build in MODELS.items():
+                print(_describe(name, build) + f"  grid={GRIDS.get(name, {})}")
+        else:
+            for name, obj in REGISTRIES[kind].items():
+                print(_describe(name, obj))
+    return 0
+
+
+def cmd_run(args) -> int:
+    """Run a suite and print the leaderboard."""
+    from .results import write_leaderboard
+    from .runner import run_suite
+
+    suite = load_suite(args.suite)
+    for kind, names in (("dataset", args.datasets), ("task", args.tasks),
+                        ("feature", args.features), ("model", args.models)):
+        _check_names(kind, names, REGISTRIES[f"{kind}s"])
+    suite = suite.filtered(datasets=args.datasets, tasks=args.tasks, features=args.features,
+                           models=args.models)
+    if not suite.experiments:
+        raise InstrumentBenchError(f"suite {suite.name!r}: nothing left to run after the filters")
+    options = RunOptions(results_dir=args.results, seeds=args.seeds or suite.seeds,
+                         jobs=max(1, args.jobs), force=args.force, data_root=args.data_root)
+    log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    summary = run_suite(suite, options, progress=not args.quiet, log=log)
+    board = write_leaderboard(options.results_dir)
+    if not board.empty:
+        cols = ["rank", "dataset", "task", "feature", "model", "n_seeds"]
+        cols += [c for c in ("accuracy_mean", "macro_f1_mean", "macro_f1_std", "fit_seconds_mean")
+                 if c in board]
+        print(board[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
+          f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
+          f"leaderboard: {options.results_dir / 'leaderboard.csv'}")
+    for name, reason in summary.skipped_datasets.items():
+        print(f"skipped {name}: {reason}")
+    for cell, error in summary.failed:
+        print(f"failed {cell}: {error}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "list": cmd_list}[args.command](args)
+    except UnknownNameError as exc:
+        print(f"instrument-bench: error: {exc}", file=sys.stderr)
+        return 2
+    except InstrumentBenchError as exc:
+        print(f"instrument-bench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("instrument-bench: interrupted; finished cells are kept in runs.csv", file=sys.stderr)
+        return 130

@@ -1,0 +1,39 @@
+"""The feature contract: a :class:`FeatureSpec` turns one clip into one fixed-length vector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A named feature family and its parameters.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    params : dict
+        Keyword arguments of ``extract`` (part of the cache key).
+    libraries : tuple of str
+        Distributions whose versions change the output (part of the cache key).
+    extract : callable, optional
+        ``extract(audio, *, sample_rate, **params) -> 1-d array`` for audio features.
+    from_meta : callable, optional
+        ``from_meta(meta) -> 1-d array`` for features read from a clip's metadata.
+    description : str
+        One line for ``list``.
+    """
+
+    name: str
+    params: dict = field(default_factory=dict)
+    libraries: tuple = ()
+    extract: Callable | None = None
+    from_meta: Callable | None = None
+    description: str = ""
+
+    @property
+    def needs_audio(self) -> bool:
+        """True when the feature reads the clip's audio."""
+        return self.extract is not None

@@ -1,0 +1,59 @@
+"""Classical baselines: scikit-learn Pipelines with the scaler inside, and their search grids.
+
+Each builder takes the run's seed and hyperparameters as keywords and returns an unfitted
+estimator. ``GRIDS`` holds the small grid that the runner searches on the valid split (fit on
+train, score on valid, keep the best fitted model; the test split is not touched).
+"""
+
+from __future__ import annotations
+
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+
+def build_logreg(*, seed: int = 0, n_jobs: int = 1, C: float = 1.0):
+    """Multinomial logistic regression on standardised features."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+
+def build_svm(*, seed: int = 0, n_jobs: int = 1, C: float = 10.0, gamma="scale"):
+    """RBF support vector machine on standardised features; scores are one-vs-rest decision values."""
+    return make_pipeline(StandardScaler(), SVC(C=C, gamma=gamma, kernel="rbf", random_state=seed))
+
+
+def build_random_forest(*, seed: int = 0, n_jobs: int = 1, n_estimators: int = 300,
+                        max_features="sqrt", min_samples_leaf: int = 1):
+    """Random forest (the scaler is a no-op for trees, kept for a uniform contract)."""
+    return make_pipeline(StandardScaler(), RandomForestClassifier(
+        n_estimators=n_estimators, max_features=max_features, min_samples_leaf=min_samples_leaf,
+        random_state=seed, n_jobs=n_jobs))
+
+
+def build_knn(*, seed: int = 0, n_jobs: int = 1, n_neighbors: int = 5, weights: str = "distance"):
+    """k-nearest neighbours on standardised features (deterministic: the seed is unused)."""
+    return make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=n_neighbors,
+                                                                weights=weights, n_jobs=n_jobs))
+
+
+def build_xgboost(*, seed: int = 0, n_jobs: int = 1, n_estimators: int = 300, max_depth: int = 6,
+                  learning_rate: float = 0.1, subsample: float = 0.8):
+    """Gradient-boosted trees (XGBoost, histogram method)."""
+    from xgboost import XGBClassifier
+
+    return make_pipeline(StandardScaler(), XGBClassifier(
+        n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate,
+        subsample=subsample, colsample_bytree=0.8, tree_method="hist", random_state=seed,
+        n_jobs=n_jobs, verbosity=0))
+
+
+GRIDS = {
+    "logreg": {"C": [0.1, 1.0, 10.0]},
+    "svm": {"C": [1.0, 10.0, 100.0]},
+    "random-forest": {"min_samples_leaf": [1, 3], "max_features": ["sqrt", 0.3]},
+    "knn": {"n_neighbors": [1, 5, 15]},
+    "xgboost": {"max_depth": [3, 6]},
+}

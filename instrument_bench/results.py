@@ -1,0 +1,102 @@
+"""Result files: ``runs.csv`` (one row per cell and seed), ``per_class.csv`` and ``leaderboard.csv``.
+
+Every write goes to a temporary file in the same folder and is renamed over the target, so a
+reader never sees a torn file and a killed run loses at most the cell it was computing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .protocol.metrics import SINGLE_LABEL_METRICS
+
+RUNS = "runs.csv"
+PER_CLASS = "per_class.csv"
+LEADERBOARD = "leaderboard.csv"
+GROUP = ["dataset", "task", "feature", "model"]
+COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes")
+
+
+def write_csv_atomic(frame: pd.DataFrame, path) -> None:
+    """Write ``frame`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def read_csv(path) -> pd.DataFrame:
+    """Read a results CSV, or an empty frame when there is none yet."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    return pd.read_csv(path)
+
+
+def finished_keys(results_dir) -> set[str]:
+    """Run keys of the cells that finished with status ``ok``."""
+    runs = read_csv(Path(results_dir) / RUNS)
+    if runs.empty:
+        return set()
+    return set(runs.loc[runs["status"] == "ok", "run_key"])
+
+
+def record_run(results_dir, row: dict, per_class: list[dict]) -> None:
+    """Add one cell's row to runs.csv and its per-class rows to per_class.csv.
+
+    Older rows with the same ``run_key`` (a forced rerun, a retried failure) are replaced.
+    """
+    results_dir = Path(results_dir)
+    for name, new in ((RUNS, [row]), (PER_CLASS, per_class)):
+        if not new:
+            continue
+        old = read_csv(results_dir / name)
+        if not old.empty:
+            old = old[old["run_key"] != row["run_key"]]
+        frame = pd.concat([old, pd.DataFrame(new)], ignore_index=True) if not old.empty else pd.DataFrame(new)
+        write_csv_atomic(frame, results_dir / name)
+
+
+def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds per dataset x task x feature x model, ranked by the primary metric.
+
+    Parameters
+    ----------
+    runs : pd.DataFrame
+        The rows of runs.csv.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per group with ``rank`` (1 = best within its dataset and task), ``n_seeds``,
+        ``primary_metric`` and ``<metric>_mean`` / ``<metric>_std`` columns.
+    """
+    if runs.empty:
+        return pd.DataFrame()
+    ok = runs[runs["status"] == "ok"]
+    if ok.empty:
+        return pd.DataFrame()
+    metrics = [m for m in (*SINGLE_LABEL_METRICS, *COST_COLUMNS) if m in ok]
+    grouped = ok.groupby(GROUP, sort=False)
+    board = grouped.agg(n_seeds=("seed", "nunique"), primary_metric=("primary_metric", "first"))
+    for metric in metrics:
+        board[f"{metric}_mean"] = grouped[metric].mean()
+        board[f"{metric}_std"] = grouped[metric].std(ddof=0)
+    board = board.reset_index()
+    board["primary_mean"] = [row[f"{row['primary_metric']}_mean"] for _, row in board.iterrows()]
+    board = board.sort_values(["dataset", "task", "primary_mean"], ascending=[True, True, False])
+    board.insert(0, "rank", board.groupby(["dataset", "task"]).cumcount() + 1)
+    return board.drop(columns="primary_mean").reset_index(drop=True)
+
+
+def write_leaderboard(results_dir) -> pd.DataFrame:
+    """Rebuild leaderboard.csv from runs.csv and return it."""
+    results_dir = Path(results_dir)
+    board = leaderboard(read_csv(results_dir / RUNS))
+    if not board.empty:
+        write_csv_atomic(board.round(4), results_dir / LEADERBOARD)
+    return board
