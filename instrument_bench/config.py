@@ -78,7 +78,7 @@ class Suite:
     seeds: int = 3
     description: str = ""
 
-    def filtered(self, *, datasets=None, features=None, models=None, tasks=None) -> "Suite":
+    def filtered(self, *, datasets=None, features=None, models=None, tasks=None) -> Suite:
         """The suite restricted to the given names (None keeps all)."""
         kept = []
         for exp in self.experiments:

@@ -8,9 +8,9 @@ dataset's own metadata fields, from which tasks take their labels.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 SPLITS = ("train", "valid", "test")
 

@@ -1,10 +1,14 @@
 """``essentia-descriptors``: Essentia low-level descriptors, mean and std over frames.
 
-Frame-wise descriptors come from Essentia's ``LowLevelSpectralExtractor`` (HFC, spectral
-complexity, crest, decrease, energy, flatness, flux, RMS, rolloff, strong peak, zero-crossing rate,
-inharmonicity, odd-to-even harmonic ratio, tristimulus, pitch salience, Bark-band spread/skewness/
-kurtosis) plus the spectral centroid; clip-level ones are the log-attack time and the temporal
-centroid (``TCToTotal``) of the amplitude envelope.
+Per frame (Hann window, magnitude spectrum): spectral centroid, roll-off, flux, flatness (dB),
+complexity, high-frequency content, crest, zero-crossing rate, RMS, pitch salience and, from the
+harmonic peaks of the YIN-FFT pitch, inharmonicity, odd-to-even harmonic energy ratio and
+tristimulus (3). Frames quieter than -80 dBFS RMS are left out. Per clip: log-attack time and
+temporal centroid (``TCToTotal``) of the amplitude envelope.
+
+Each algorithm is called frame by frame. Essentia's one-call ``LowLevelSpectralExtractor`` would be
+faster, but in essentia 2.1b6 it returns different values on repeated calls for frames of digital
+silence (a note's tail), which would make the feature cache depend on which process computed it.
 """
 
 from __future__ import annotations
@@ -14,19 +18,18 @@ import numpy as np
 from .base import FeatureSpec
 
 FRAME_DESCRIPTORS = (
-    "barkbands_kurtosis", "barkbands_skewness", "barkbands_spread", "hfc", "pitch_salience",
-    "spectral_complexity", "spectral_crest", "spectral_decrease", "spectral_energy",
-    "spectral_flatness_db", "spectral_flux", "spectral_rms", "spectral_rolloff",
-    "spectral_strongpeak", "zerocrossingrate", "inharmonicity", "oddtoevenharmonicenergyratio",
-    "tristimulus",
+    "centroid", "rolloff", "flux", "flatness_db", "complexity", "hfc", "crest", "zcr", "rms",
+    "pitch_salience", "inharmonicity", "odd_even_ratio", "tristimulus_1", "tristimulus_2",
+    "tristimulus_3",
 )
+SILENT_FRAME_RMS = 1e-4  # -80 dBFS
 
 
 def _essentia_standard():
     import essentia
 
     essentia.log.infoActive = False  # before essentia.standard's import-time INFO lines
-    essentia.log.warningActive = False  # per-frame "clipping oddtoevenharmonicenergyratio" notes
+    essentia.log.warningActive = False  # per-frame range warnings (odd/even ratio clipping)
     import essentia.standard
 
     return essentia.standard
@@ -48,29 +51,52 @@ def extract(audio: np.ndarray, *, sample_rate: int, frame_size: int = 2048,
     Returns
     -------
     np.ndarray
-        Means and stds of the frame descriptors and the spectral centroid, then log-attack time
-        and temporal centroid (44 values).
+        Means then stds of the 15 frame descriptors, then log-attack time and temporal
+        centroid (32 values).
     """
     es = _essentia_standard()
-    signal = np.ascontiguousarray(audio, dtype=np.float32)
-    extractor = es.LowLevelSpectralExtractor(frameSize=frame_size, hopSize=hop_size,
-                                             sampleRate=sample_rate)
-    outputs = dict(zip(extractor.outputNames(), extractor(signal)))
-    columns = [np.asarray(outputs[name], dtype=np.float64).reshape(len(outputs["hfc"]), -1)
-               for name in FRAME_DESCRIPTORS]
-
+    nyquist = sample_rate / 2
     window = es.Windowing(type="hann", size=frame_size)
     spectrum = es.Spectrum(size=frame_size)
-    centroid = es.Centroid(range=sample_rate / 2)
-    centroids = [centroid(spectrum(window(frame))) for frame in
-                 es.FrameGenerator(signal, frameSize=frame_size, hopSize=hop_size)]
-    columns.append(np.asarray(centroids, dtype=np.float64).reshape(-1, 1))
+    algos = {
+        "centroid": es.Centroid(range=nyquist), "rolloff": es.RollOff(sampleRate=sample_rate),
+        "flux": es.Flux(), "flatness_db": es.FlatnessDB(),
+        "complexity": es.SpectralComplexity(sampleRate=sample_rate),
+        "hfc": es.HFC(sampleRate=sample_rate), "crest": es.Crest(),
+        "pitch_salience": es.PitchSalience(sampleRate=sample_rate),
+    }
+    zcr, rms = es.ZeroCrossingRate(), es.RMS()
+    peaks = es.SpectralPeaks(sampleRate=sample_rate, minFrequency=20, maxFrequency=nyquist - 1,
+                             orderBy="frequency")
+    pitch_yin = es.PitchYinFFT(frameSize=frame_size, sampleRate=sample_rate)
+    harmonic_peaks = es.HarmonicPeaks()
+    inharmonicity, tristimulus = es.Inharmonicity(), es.Tristimulus()
+    odd_even = es.OddToEvenHarmonicEnergyRatio()
 
+    signal = np.ascontiguousarray(audio, dtype=np.float32)
+    rows = []
+    for frame in es.FrameGenerator(signal, frameSize=frame_size, hopSize=hop_size, startFromZero=True):
+        level = rms(frame)
+        if level < SILENT_FRAME_RMS:
+            continue
+        spec = spectrum(window(frame))
+        values = [algos[name](spec) for name in FRAME_DESCRIPTORS[:7]]
+        values += [zcr(frame), level, algos["pitch_salience"](spec)]
+        harmonic = [0.0, 0.0, 0.0, 0.0, 0.0]
+        freqs, mags = peaks(spec)
+        pitch, _ = pitch_yin(spec)
+        if pitch > 0 and len(freqs):
+            h_freqs, h_mags = harmonic_peaks(freqs, mags, pitch)
+            if len(h_freqs) and h_freqs[0] > 0:
+                harmonic = [inharmonicity(h_freqs, h_mags), odd_even(h_freqs, h_mags),
+                            *tristimulus(h_freqs, h_mags)]
+        rows.append(values + harmonic)
+    frames = np.asarray(rows, dtype=np.float64).reshape(-1, len(FRAME_DESCRIPTORS))
+    if not len(frames):
+        frames = np.zeros((1, len(FRAME_DESCRIPTORS)))
     envelope = es.Envelope(sampleRate=sample_rate)(signal)
     log_attack = es.LogAttackTime(sampleRate=sample_rate)(envelope)[0]
     temporal_centroid = es.TCToTotal()(envelope)
-    n = min(len(c) for c in columns)
-    frames = np.hstack([c[:n] for c in columns])
     stats = np.concatenate([frames.mean(axis=0), frames.std(axis=0), [log_attack, temporal_centroid]])
     return np.nan_to_num(stats, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
@@ -80,5 +106,5 @@ SPEC = FeatureSpec(
     params={"frame_size": 2048, "hop_size": 1024},
     libraries=("essentia", "numpy"),
     extract=extract,
-    description="Essentia low-level spectral descriptors + log-attack time, mean and std (44 values)",
+    description="Essentia spectral/harmonic descriptors + log-attack time, mean and std (32 values)",
 )

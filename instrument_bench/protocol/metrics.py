@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score,
-                             precision_recall_fscore_support)
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support
 
 SINGLE_LABEL_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1")
 

@@ -1,0 +1,28 @@
+"""Shared fixtures: a tiny gm-notes render in NSynth's layout, made once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from instrument_bench.datasets import gm_notes
+
+# Three families x three programs: every split holds every family (1 train, 1 valid, 1 test
+# program each), 3 pitches x 2 velocities per program = 54 notes.
+TINY_PROGRAMS = (0, 1, 6, 24, 25, 26, 40, 41, 42)
+TINY_SETTINGS = {"programs": TINY_PROGRAMS, "n_pitches": 3, "velocities": (80, 120)}
+
+
+@pytest.fixture(scope="session")
+def tiny_data_root(tmp_path_factory):
+    """A data root holding ``nsynth/`` rendered by gm-notes' own code (the real loader reads it)."""
+    root = tmp_path_factory.mktemp("data")
+    gm_notes.render_dataset(root / "nsynth", jobs=2, progress=False, **TINY_SETTINGS)
+    return root
+
+
+@pytest.fixture()
+def bench_home(tmp_path, monkeypatch):
+    """An empty INSTRUMENT_BENCH_HOME (rendered data and feature cache) for one test."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("INSTRUMENT_BENCH_HOME", str(home))
+    return home

@@ -1,0 +1,75 @@
+"""Features on rendered notes, and the on-disk cache."""
+
+import librosa
+import numpy as np
+import pytest
+
+from instrument_bench.audio import load_audio
+from instrument_bench.datasets.nsynth import read_layout
+from instrument_bench.features import FEATURES
+from instrument_bench.features.store import cache_key, compute_features, load_features
+
+
+@pytest.fixture(scope="module")
+def dataset(tiny_data_root):
+    return read_layout(tiny_data_root / "nsynth", name="tiny", version="t1")
+
+
+def test_mfcc_stats_match_librosa(dataset):
+    clip = dataset.split("train")[0]
+    audio = load_audio(clip.path, sample_rate=16000)
+    vec = FEATURES["mfcc-stats"].extract(audio, sample_rate=16000, **FEATURES["mfcc-stats"].params)
+    mfcc = librosa.feature.mfcc(y=audio, sr=16000, n_mfcc=20, n_fft=2048, hop_length=512, n_mels=128)
+    assert vec.shape == (80,)
+    np.testing.assert_allclose(vec[:20], mfcc.mean(axis=1), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(vec[20:40], mfcc.std(axis=1), rtol=1e-5, atol=1e-4)
+
+
+def test_nsynth_attributes_come_from_metadata(dataset):
+    clip = dataset.split("test")[0]
+    vec = FEATURES["nsynth-attributes"].from_meta(clip.meta)
+    assert vec.shape == (12,)
+    assert list(vec[:10]) == clip.meta["qualities"]
+    assert (vec[10], vec[11]) == (clip.meta["pitch"], clip.meta["velocity"])
+
+
+def test_essentia_descriptors_are_finite_and_vary(dataset):
+    clips = dataset.split("valid")[:4]
+    X = compute_features(clips, FEATURES["essentia-descriptors"], sample_rate=16000, progress=False)
+    assert X.shape == (4, 32) and np.isfinite(X).all()
+    assert (X.std(axis=0) > 0).sum() > 30  # descriptors differ between notes
+
+
+@pytest.mark.parametrize("name", ["mfcc-stats", "essentia-descriptors"])
+def test_parallel_equals_serial(dataset, name):
+    clips = dataset.split("train")[:20]  # more than one chunk of 16
+    serial = compute_features(clips, FEATURES[name], sample_rate=16000, jobs=1, progress=False)
+    again = compute_features(clips, FEATURES[name], sample_rate=16000, jobs=1, progress=False)
+    parallel = compute_features(clips, FEATURES[name], sample_rate=16000, jobs=2, progress=False)
+    np.testing.assert_array_equal(serial, again)  # deterministic, digital-silence tails included
+    # worker processes run BLAS on one thread: summation order may differ in the last bits
+    np.testing.assert_allclose(serial, parallel, rtol=1e-5, atol=1e-5)
+
+
+def test_cache_is_read_on_the_second_call(dataset, tmp_path):
+    spec = FEATURES["mfcc-stats"]
+    first = load_features(dataset, "test", spec, cache_dir=tmp_path, progress=False)
+    files = list(tmp_path.rglob("*.npz"))
+    assert len(files) == 1 and cache_key(dataset, "test", spec) in files[0].name
+    # the cached file is what the second call returns: moving the audio away does not matter
+    for clip in dataset.split("test"):
+        clip.path.rename(clip.path.with_suffix(".moved"))
+    try:
+        second = load_features(dataset, "test", spec, cache_dir=tmp_path, progress=False)
+    finally:
+        for clip in dataset.split("test"):
+            clip.path.with_suffix(".moved").rename(clip.path)
+    np.testing.assert_array_equal(first, second)
+    assert not list(tmp_path.rglob("*.tmp-*"))
+
+
+def test_cache_key_changes_with_params_and_split(dataset):
+    spec = FEATURES["mfcc-stats"]
+    other = type(spec)(**{**spec.__dict__, "params": {**spec.params, "n_mfcc": 13}})
+    assert cache_key(dataset, "test", spec) != cache_key(dataset, "test", other)
+    assert cache_key(dataset, "test", spec) != cache_key(dataset, "train", spec)

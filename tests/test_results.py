@@ -1,0 +1,39 @@
+"""runs.csv bookkeeping and the leaderboard's mean/std/rank."""
+
+import pandas as pd
+import pytest
+
+from instrument_bench import results
+
+
+def row(model, seed, f1, key=None, status="ok"):
+    return {"run_key": key or f"{model}-{seed}", "status": status, "dataset": "d", "task": "family",
+            "feature": "f", "model": model, "seed": seed, "primary_metric": "macro_f1",
+            "accuracy": f1 + 0.1, "balanced_accuracy": f1, "macro_f1": f1, "micro_f1": f1 + 0.1,
+            "fit_seconds": 1.0, "predict_ms_per_clip": 0.1, "model_bytes": 100}
+
+
+def test_leaderboard_mean_std_rank():
+    runs = pd.DataFrame([row("a", 0, 0.5), row("a", 1, 0.7), row("b", 0, 0.8), row("b", 1, 0.8),
+                         row("c", 0, 0.99, status="failed")])
+    board = results.leaderboard(runs)
+    assert list(board["model"]) == ["b", "a"]
+    assert list(board["rank"]) == [1, 2]
+    a = board.set_index("model").loc["a"]
+    assert a["macro_f1_mean"] == pytest.approx(0.6)
+    assert a["macro_f1_std"] == pytest.approx(0.1)
+    assert a["n_seeds"] == 2
+
+
+def test_record_run_replaces_same_key_and_tracks_finished(tmp_path):
+    results.record_run(tmp_path, row("a", 0, 0.5, status="failed"), [])
+    assert results.finished_keys(tmp_path) == set()
+    results.record_run(tmp_path, row("a", 0, 0.6), [{"run_key": "a-0", "class": "x", "f1": 0.6}])
+    results.record_run(tmp_path, row("a", 1, 0.7), [{"run_key": "a-1", "class": "x", "f1": 0.7}])
+    runs = results.read_csv(tmp_path / results.RUNS)
+    assert len(runs) == 2 and set(runs["status"]) == {"ok"}
+    assert results.finished_keys(tmp_path) == {"a-0", "a-1"}
+    assert len(results.read_csv(tmp_path / results.PER_CLASS)) == 2
+    board = results.write_leaderboard(tmp_path)
+    assert (tmp_path / results.LEADERBOARD).is_file() and len(board) == 1
+    assert not list(tmp_path.glob(".*tmp*"))
