@@ -14,6 +14,24 @@ def progress_bar(*, total: int, desc: str, unit: str = "it", enabled: bool = Tru
                 dynamic_ncols=True, leave=False)
 
 
+def parallel_imap(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
+                  progress: bool = True):
+    """Call ``fn(*task)`` for every task on ``jobs`` worker processes, yielding results in order.
+
+    Same parameters as :func:`parallel_map`; results are yielded as they arrive, so a caller can
+    write each one away before the next is computed.
+    """
+    tasks = list(tasks)
+    with progress_bar(total=len(tasks), desc=desc, unit=unit, enabled=progress) as bar:
+        if jobs == 1 or len(tasks) <= 1:
+            results = (fn(*task) for task in tasks)
+        else:
+            results = Parallel(n_jobs=jobs, return_as="generator")(delayed(fn)(*task) for task in tasks)
+        for result in results:
+            bar.update()
+            yield result
+
+
 def parallel_map(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
                  progress: bool = True) -> list:
     """Call ``fn(*task)`` for every task, in order, on ``jobs`` worker processes.
@@ -36,16 +54,4 @@ def parallel_map(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
     list
         ``fn``'s results, in the order of ``tasks``.
     """
-    tasks = list(tasks)
-    results = []
-    with progress_bar(total=len(tasks), desc=desc, unit=unit, enabled=progress) as bar:
-        if jobs == 1 or len(tasks) <= 1:
-            for task in tasks:
-                results.append(fn(*task))
-                bar.update()
-        else:
-            runner = Parallel(n_jobs=jobs, return_as="generator")
-            for result in runner(delayed(fn)(*task) for task in tasks):
-                results.append(result)
-                bar.update()
-    return results
+    return list(parallel_imap(fn, tasks, jobs=jobs, desc=desc, unit=unit, progress=progress))

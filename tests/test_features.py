@@ -54,8 +54,10 @@ def test_parallel_equals_serial(dataset, name):
 def test_cache_is_read_on_the_second_call(dataset, tmp_path):
     spec = FEATURES["mfcc-stats"]
     first = load_features(dataset, "test", spec, cache_dir=tmp_path, progress=False)
-    files = list(tmp_path.rglob("*.npz"))
-    assert len(files) == 1 and cache_key(dataset, "test", spec) in files[0].name
+    key = cache_key(dataset, "test", spec)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        f"test-{key}.ids.npy", f"test-{key}.npy"]
+    assert isinstance(first, np.memmap)  # read back memory-mapped, not loaded whole
     # the cached file is what the second call returns: moving the audio away does not matter
     for clip in dataset.split("test"):
         clip.path.rename(clip.path.with_suffix(".moved"))
@@ -73,3 +75,14 @@ def test_cache_key_changes_with_params_and_split(dataset):
     other = type(spec)(**{**spec.__dict__, "params": {**spec.params, "n_mfcc": 13}})
     assert cache_key(dataset, "test", spec) != cache_key(dataset, "test", other)
     assert cache_key(dataset, "test", spec) != cache_key(dataset, "train", spec)
+
+
+def test_an_interrupted_write_is_not_read(dataset, tmp_path):
+    spec = FEATURES["nsynth-attributes"]
+    first = np.array(load_features(dataset, "valid", spec, cache_dir=tmp_path, progress=False))
+    ids = next(tmp_path.rglob("*.ids.npy"))
+    ids.unlink()  # as if killed between the array and its ids marker
+    array = next(tmp_path.rglob("*.npy"))
+    array.write_bytes(b"torn")
+    again = load_features(dataset, "valid", spec, cache_dir=tmp_path, progress=False)
+    np.testing.assert_array_equal(first, again)

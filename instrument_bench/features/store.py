@@ -1,9 +1,12 @@
 """The on-disk feature cache.
 
-One ``.npz`` file per (dataset, split, feature), named by a hash of everything that changes its
+One ``.npy`` array per (dataset, split, feature), named by a hash of everything that changes its
 content: dataset name and data version, the split's clip ids, the feature name and parameters and
-the versions of the libraries that compute it. A second run reads the file instead of extracting.
-Files are written to a temporary name and renamed, so a killed run never leaves a torn file.
+the versions of the libraries that compute it. Arrays are written chunk by chunk into a
+memory-mapped file and read back memory-mapped, so neither extraction nor training needs the whole
+split in memory. A sidecar ``.ids.npy`` with the clip ids is written last and marks the array
+complete; both go through a temporary name and an atomic rename, so a killed run never leaves a
+torn file that a later run would read.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ import numpy as np
 
 from ..audio import load_audio
 from ..errors import FeatureError
-from ..executors import parallel_map
+from ..executors import parallel_imap
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 CHUNK = 16  # clips per worker task
 
 
@@ -54,31 +57,67 @@ def _extract_chunk(feature: str, paths, sample_rate: int) -> np.ndarray:
     for path in paths:
         audio = load_audio(path, sample_rate=sample_rate)
         rows.append(spec.extract(audio, sample_rate=sample_rate, **spec.params))
-    return np.stack(rows)
+    return np.stack(rows).astype(np.float32)
+
+
+def _chunks(clips, spec, *, sample_rate, jobs, progress, desc):
+    if not spec.needs_audio:
+        yield np.stack([spec.from_meta(c.meta) for c in clips]).astype(np.float32)
+        return
+    tasks = [(spec.name, [c.path for c in clips[i:i + CHUNK]], sample_rate)
+             for i in range(0, len(clips), CHUNK)]
+    yield from parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=desc or f"extracting {spec.name}",
+                             unit="chunk", progress=progress)
+
+
+def _check_finite(block, clips, spec, offset):
+    bad = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
+    if bad.any():
+        names = ", ".join(str(clips[offset + i].path or clips[offset + i].clip_id)
+                          for i in np.where(bad)[0][:5])
+        raise FeatureError(f"{spec.name}: non-finite values for {names}")
 
 
 def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: bool = True,
-                     desc: str = "") -> np.ndarray:
+                     desc: str = "", out=None) -> np.ndarray:
     """Compute one feature for a list of clips (no cache).
+
+    Parameters
+    ----------
+    clips : list of Clip
+        The clips, in order.
+    spec : FeatureSpec
+        The feature.
+    sample_rate : int
+        Rate the audio is read at.
+    jobs : int
+        Worker processes.
+    progress : bool
+        Show a progress bar.
+    desc : str
+        Progress bar label.
+    out : str or Path, optional
+        Write into a memory-mapped ``.npy`` file at this path instead of memory.
 
     Returns
     -------
     np.ndarray
-        ``(len(clips), dim)`` float32.
+        ``(len(clips), *feature_shape)`` float32 (a memmap when ``out`` is given).
     """
     if not clips:
         raise FeatureError(f"{spec.name}: no clips to compute features for")
-    if not spec.needs_audio:
-        return np.stack([spec.from_meta(c.meta) for c in clips]).astype(np.float32)
-    chunks = [(spec.name, [c.path for c in clips[i:i + CHUNK]], sample_rate)
-              for i in range(0, len(clips), CHUNK)]
-    parts = parallel_map(_extract_chunk, chunks, jobs=jobs, desc=desc or f"extracting {spec.name}",
-                         unit="chunk", progress=progress)
-    features = np.concatenate(parts).astype(np.float32)
-    if not np.isfinite(features).all():
-        bad = [clips[i].path for i in np.where(~np.isfinite(features).all(axis=1))[0][:5]]
-        raise FeatureError(f"{spec.name}: non-finite values for {', '.join(map(str, bad))}")
-    return features
+    result, offset = None, 0
+    for block in _chunks(clips, spec, sample_rate=sample_rate, jobs=jobs, progress=progress, desc=desc):
+        _check_finite(block, clips, spec, offset)
+        if result is None:
+            shape = (len(clips), *block.shape[1:])
+            result = (np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
+                      if out is not None else np.empty(shape, dtype=np.float32))
+        result[offset:offset + len(block)] = block
+        offset += len(block)
+    if out is not None:
+        result.flush()
+    return result
 
 
 def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
@@ -103,20 +142,27 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
     Returns
     -------
     np.ndarray
-        ``(n_clips, dim)`` float32 rows in the split's clip order.
+        ``(n_clips, *feature_shape)`` float32 rows in the split's clip order, memory-mapped
+        read-only from the cache file.
     """
     clips = dataset.split(split)
-    path = Path(cache_dir) / dataset.name / spec.name / f"{split}-{cache_key(dataset, split, spec)}.npz"
+    base = Path(cache_dir) / dataset.name / spec.name / f"{split}-{cache_key(dataset, split, spec)}"
+    path, ids_path = base.with_suffix(".npy"), base.with_suffix(".ids.npy")
     ids = np.asarray([c.clip_id for c in clips])
-    if path.is_file():
-        with np.load(path) as cached:
-            if cached["clip_ids"].shape == ids.shape and (cached["clip_ids"] == ids).all():
-                return cached["features"]
-    features = compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs,
-                                progress=progress, desc=f"{spec.name} {dataset.name}/{split}")
+    if path.is_file() and ids_path.is_file():
+        cached_ids = np.load(ids_path)
+        if cached_ids.shape == ids.shape and (cached_ids == ids).all():
+            return np.load(path, mmap_mode="r")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, features=features, clip_ids=ids)
-    os.replace(tmp, path)
-    return features
+    suffix = f".tmp-{os.getpid()}.npy"
+    tmp, tmp_ids = base.with_name(base.name + suffix), base.with_name(base.name + ".ids" + suffix)
+    try:
+        compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
+                         desc=f"{spec.name} {dataset.name}/{split}", out=tmp)
+        os.replace(tmp, path)
+        np.save(tmp_ids, ids)
+        os.replace(tmp_ids, ids_path)
+    finally:
+        for leftover in (tmp, tmp_ids):
+            leftover.unlink(missing_ok=True)
+    return np.load(path, mmap_mode="r")
