@@ -4,6 +4,8 @@ Suites are TOML files in ``instrument_bench/suites/`` (or any path)::
 
     name = "all"
     seeds = 3
+    [keras]                     # optional: TrainConfig fields for the Keras models
+    epochs = 10
     [[experiment]]
     dataset = "gm-notes"
     tasks = ["family"]
@@ -77,6 +79,7 @@ class Suite:
     experiments: tuple
     seeds: int = 3
     description: str = ""
+    keras: dict = field(default_factory=dict)
 
     def filtered(self, *, datasets=None, features=None, models=None, tasks=None) -> Suite:
         """The suite restricted to the given names (None keeps all)."""
@@ -129,8 +132,15 @@ def load_suite(name_or_path: str) -> Suite:
                                       models=tuple(block["models"])))
     if not experiments:
         raise ConfigError(f"{path}: a suite needs at least one [[experiment]] block")
+    keras = dict(raw.get("keras", {}))
+    from .models.keras.training import TrainConfig
+
+    unknown = sorted(set(keras) - set(TrainConfig.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"{path}: unknown [keras] settings {', '.join(unknown)}; valid: "
+                          f"{', '.join(TrainConfig.__dataclass_fields__)}")
     return Suite(name=raw.get("name", path.stem), experiments=tuple(experiments),
-                 seeds=int(raw.get("seeds", 3)), description=raw.get("description", ""))
+                 seeds=int(raw.get("seeds", 3)), description=raw.get("description", ""), keras=keras)
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,8 @@ class RunOptions:
         Recompute cells already in runs.csv.
     data_root : Path or None
         Where real datasets live.
+    save_models : bool
+        Save trained Keras models under ``results_dir/models/<run_key>/``.
     """
 
     results_dir: Path = Path("results")
@@ -156,3 +168,4 @@ class RunOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     force: bool = False
     data_root: Path | None = None
+    save_models: bool = True

@@ -1,9 +1,17 @@
-"""Feature families. ``FEATURES`` maps a name to its :class:`FeatureSpec`."""
+"""Feature families. ``FEATURES`` maps a name to its :class:`FeatureSpec`.
 
-from . import essentia_descriptors, mfcc_stats, nsynth_attributes
+Flat features give one vector per clip (classical models, ``mlp``); time-frequency features give a
+``(frames, bins)`` array per clip (the deep models).
+"""
+
+from . import essentia_descriptors, log_mel, mfcc_seq, mfcc_stats, nsynth_attributes, spectrogram_150
 
 FEATURES = {
     "mfcc-stats": mfcc_stats.SPEC,
     "nsynth-attributes": nsynth_attributes.SPEC,
     "essentia-descriptors": essentia_descriptors.SPEC,
+    "log-mel": log_mel.SPEC,
+    "log-mel-essentia": log_mel.SPEC_ESSENTIA,
+    "mfcc-seq": mfcc_seq.SPEC,
+    "spectrogram-150": spectrogram_150.SPEC,
 }

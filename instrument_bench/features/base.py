@@ -24,6 +24,9 @@ class FeatureSpec:
         ``from_meta(meta) -> 1-d array`` for features read from a clip's metadata.
     description : str
         One line for ``list``.
+    frame_seconds : callable, optional
+        ``frame_seconds(params, sample_rate) -> float``: the hop between frames of a
+        ``(frames, bins)`` feature, so that models can cut windows of a given duration.
     """
 
     name: str
@@ -32,6 +35,7 @@ class FeatureSpec:
     extract: Callable | None = None
     from_meta: Callable | None = None
     description: str = ""
+    frame_seconds: Callable | None = None
 
     @property
     def needs_audio(self) -> bool:

@@ -1,0 +1,231 @@
+"""Training Keras models under the benchmark's protocol.
+
+Adam on the train split; after every epoch the valid split's macro-F1 is measured and early
+stopping keeps the best epoch's weights (``restore_best_weights``); an epoch cap bounds the run.
+Features stream from the memory-mapped cache through a :class:`keras.utils.PyDataset`, so a split
+larger than memory still trains. Inputs are standardised per feature bin by a ``Normalization``
+layer whose mean and variance are computed on the train split (streamed) and saved with the model.
+Models with a window (``crnn-attention``: 3 s) train on every window of a clip, with the clip's
+label, and score a clip by the mean of its windows' scores (seed 000's snippet aggregation).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+
+BATCH_ROWS = 256  # rows per read when streaming statistics or predictions
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings (a suite's ``[keras]`` table overrides them).
+
+    Parameters
+    ----------
+    epochs : int
+        Epoch cap.
+    patience : int
+        Epochs without a better valid macro-F1 before stopping.
+    batch_size : int
+        Examples per step.
+    learning_rate : float
+        Adam's learning rate.
+    class_weight : bool
+        Weight the loss by inverse class frequency on train ("balanced").
+    deterministic : bool
+        Ask the backend for deterministic ops (TensorFlow: ``enable_op_determinism``).
+    """
+
+    epochs: int = 30
+    patience: int = 5
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    class_weight: bool = False
+    deterministic: bool = True
+
+    def as_dict(self) -> dict:
+        """Plain dict, for results rows and run keys."""
+        return asdict(self)
+
+
+def window_starts(n_frames: int, window: int | None, hop: int | None = None) -> list[int]:
+    """Start frames of evenly spaced windows covering ``n_frames`` (one window when it fits).
+
+    About one window per ``hop`` frames (default: a third of the window); the first window starts
+    at frame 0 and the last ends at the last frame.
+    """
+    if not window or n_frames <= window:
+        return [0]
+    hop = hop or max(1, window // 3)
+    count = max(1, round((n_frames - window) / hop)) + 1
+    return sorted({int(round(s)) for s in np.linspace(0, n_frames - window, count)})
+
+
+class ClipWindows(keras.utils.PyDataset):
+    """Batches of (windowed) examples read from a possibly memory-mapped array.
+
+    For training (``shuffle=True``) every batch has the same even size: the last batch is topped
+    up with the first examples of the epoch's order, and the size is ``min(batch_size, n)`` rounded
+    down to even. TensorFlow 2.21's oneDNN kernels corrupt the heap when ``resnet18`` trains on a
+    batch of odd size (seen here as "double free or corruption" aborts with a last batch of 3).
+    Prediction batches are contiguous and may be of any size.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        ``(clips, ...)`` features; with a window, ``(clips, frames, bins)``.
+    y : np.ndarray or None
+        One-hot targets per clip, or None for prediction.
+    batch_size : int
+        Examples per batch.
+    window : int or None
+        Frames per window.
+    shuffle : bool
+        Reshuffle the examples every epoch.
+    seed : int
+        Seed of the shuffling.
+    """
+
+    def __init__(self, x, y=None, *, batch_size: int, window: int | None = None, shuffle: bool = False,
+                 seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.batch_size, self.window = x, y, batch_size, window
+        starts = window_starts(x.shape[1], window) if window else [0]
+        self.index = np.array([(c, s) for c in range(len(x)) for s in starts], dtype=np.int64)
+        self.order = np.arange(len(self.index))
+        self.shuffle, self.rng = shuffle, np.random.default_rng(seed)
+        if shuffle:
+            self.batch_size = max(1, min(batch_size, len(self.index)))
+            self.batch_size -= self.batch_size % 2 if self.batch_size > 1 else 0
+            self.rng.shuffle(self.order)
+
+    def __len__(self):
+        return math.ceil(len(self.index) / self.batch_size)
+
+    def __getitem__(self, idx):
+        picks = np.arange(idx * self.batch_size, (idx + 1) * self.batch_size)
+        picks = picks % len(self.index) if self.shuffle else picks[picks < len(self.index)]
+        rows = self.index[np.sort(self.order[picks])]
+        clips = rows[:, 0]
+        if self.window:
+            batch = np.stack([self.x[c, s:s + self.window] for c, s in rows])
+        else:
+            batch = np.asarray(self.x[clips])
+        batch = batch.astype(np.float32)
+        return batch if self.y is None else (batch, self.y[clips])
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+
+def streamed_moments(x) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance over every axis but the last, reading ``x`` in blocks of rows."""
+    count, total, squares = 0, 0.0, 0.0
+    for start in range(0, len(x), BATCH_ROWS):
+        block = np.asarray(x[start:start + BATCH_ROWS], dtype=np.float64)
+        block = block.reshape(-1, block.shape[-1])
+        count += len(block)
+        total = total + block.sum(axis=0)
+        squares = squares + (block ** 2).sum(axis=0)
+    mean = total / count
+    return mean, np.maximum(squares / count - mean ** 2, 1e-8)
+
+
+def seed_everything(seed: int, *, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and the backend; request deterministic ops where the backend has them."""
+    keras.utils.set_random_seed(seed)
+    if deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif deterministic and keras.backend.backend() == "torch":
+        import torch
+
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def with_normalization(model: keras.Model, mean, variance) -> keras.Model:
+    """``model`` preceded by a ``Normalization`` layer holding the train split's statistics."""
+    inputs = keras.Input(shape=model.input_shape[1:])
+    normalized = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardize")(inputs)
+    return keras.Model(inputs, model(normalized), name=model.name)
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Inverse-frequency ("balanced") class weights over the classes present in ``y``."""
+    counts = np.bincount(y, minlength=n_classes)
+    present = counts > 0
+    weights = np.ones(n_classes)
+    weights[present] = len(y) / (present.sum() * counts[present])
+    return {k: float(w) for k, w in enumerate(weights)}
+
+
+def predict_scores(model: keras.Model, x, *, window: int | None, batch_size: int = BATCH_ROWS) -> np.ndarray:
+    """Class scores per clip; with a window, the mean of each clip's window scores."""
+    data = ClipWindows(x, batch_size=batch_size, window=window)
+    scores = model.predict(data, verbose=0)
+    clips = data.index[:, 0]
+    sums = np.zeros((len(x), scores.shape[1]))
+    np.add.at(sums, clips, scores)
+    return sums / np.bincount(clips, minlength=len(x))[:, None]
+
+
+def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed: int,
+              config: TrainConfig, window: int | None = None, params=None, verbose: int = 0):
+    """Build, train and select one Keras model.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(input_shape, n_classes, **params) -> keras.Model``.
+    x_train, x_valid : np.ndarray
+        Features (memory-mapped arrays are read in batches).
+    y_train, y_valid : np.ndarray
+        Integer class indices.
+    n_classes : int
+        Output units.
+    seed : int
+        Seed of initialisation, dropout and shuffling.
+    config : TrainConfig
+        Epochs, patience, batch size, learning rate, class weights.
+    window : int, optional
+        Frames per training window.
+    params : dict, optional
+        Builder keyword arguments.
+    verbose : int
+        Keras' fit verbosity.
+
+    Returns
+    -------
+    model : keras.Model
+        The model with the best valid epoch's weights.
+    info : dict
+        ``epochs_trained``, ``best_epoch``, ``params_count``.
+    """
+    seed_everything(seed, deterministic=config.deterministic)
+    sample_shape = (window, *x_train.shape[2:]) if window else x_train.shape[1:]
+    core = build(tuple(sample_shape), n_classes, **(params or {}))
+    mean, variance = streamed_moments(x_train)
+    model = with_normalization(core, mean, variance)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="categorical_crossentropy",
+                  metrics=[keras.metrics.F1Score(average="macro", name="macro_f1"), "accuracy"])
+    onehot = np.eye(n_classes, dtype=np.float32)
+    train = ClipWindows(x_train, onehot[y_train], batch_size=config.batch_size, window=window,
+                        shuffle=True, seed=seed)
+    valid = ClipWindows(x_valid, onehot[y_valid], batch_size=BATCH_ROWS, window=window)
+    stopper = keras.callbacks.EarlyStopping(monitor="val_macro_f1", mode="max", patience=config.patience,
+                                            restore_best_weights=True)
+    history = model.fit(train, validation_data=valid, epochs=config.epochs, callbacks=[stopper],
+                        class_weight=class_weights(y_train, n_classes) if config.class_weight else None,
+                        verbose=verbose)
+    scores = history.history["val_macro_f1"]
+    return model, {"epochs_trained": len(scores), "best_epoch": int(np.argmax(scores)) + 1,
+                   "params_count": int(model.count_params())}
