@@ -1,0 +1,87 @@
+"""Keras training: batching, statistics, windows, selection on valid, determinism."""
+
+import numpy as np
+import pytest
+
+from instrument_bench.models import KERAS_MODELS
+from instrument_bench.models.keras.training import (
+    ClipWindows,
+    TrainConfig,
+    class_weights,
+    fit_keras,
+    predict_scores,
+    streamed_moments,
+    window_starts,
+)
+
+
+def test_window_starts():
+    assert window_starts(10, None) == [0]
+    assert window_starts(40, 47) == [0]
+    assert window_starts(63, 47) == [0, 16]  # a 4 s clip, 3 s windows: two windows
+    starts = window_starts(200, 47)
+    assert starts[0] == 0 and starts[-1] == 200 - 47 and np.diff(starts).max() <= 47
+
+
+def test_training_batches_are_even_and_cover_everything():
+    x = np.arange(23 * 4, dtype=np.float32).reshape(23, 2, 2)
+    y = np.eye(23, dtype=np.float32)
+    data = ClipWindows(x, y, batch_size=8, shuffle=True, seed=0)
+    seen = np.concatenate([data[i][1].argmax(axis=1) for i in range(len(data))])
+    assert all(len(data[i][0]) == 8 for i in range(len(data)))
+    assert set(seen) == set(range(23))
+    small = ClipWindows(x[:5], y[:5], batch_size=8, shuffle=True)
+    assert len(small[0][0]) == 4  # rounded down to even
+
+
+def test_prediction_batches_are_in_order_and_windows_cover_clips():
+    x = np.random.default_rng(0).standard_normal((5, 63, 3)).astype(np.float32)
+    data = ClipWindows(x, batch_size=4, window=47)
+    batches = np.concatenate([data[i] for i in range(len(data))])
+    assert batches.shape == (10, 47, 3)
+    np.testing.assert_array_equal(batches[1], x[0, 16:63])
+
+
+def test_streamed_moments_match_numpy():
+    x = np.random.default_rng(0).standard_normal((700, 9, 4)) * 3 + 1
+    mean, var = streamed_moments(x)
+    np.testing.assert_allclose(mean, x.reshape(-1, 4).mean(axis=0))
+    np.testing.assert_allclose(var, x.reshape(-1, 4).var(axis=0))
+
+
+def test_class_weights_are_balanced():
+    weights = class_weights(np.array([0, 0, 0, 1]), 3)
+    assert weights[0] == pytest.approx(4 / 6) and weights[1] == pytest.approx(2.0) and weights[2] == 1.0
+
+
+def separable(n, seed):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    x = rng.standard_normal((n, 12, 4)).astype(np.float32)
+    x[np.arange(n), :, y] += 3.0
+    return x, y
+
+
+def test_fit_selects_on_valid_and_learns_a_separable_task():
+    (xt, yt), (xv, yv) = separable(60, 0), separable(30, 1)
+    model, info = fit_keras(KERAS_MODELS["mlp"], x_train=xt, y_train=yt, x_valid=xv, y_valid=yv,
+                            n_classes=3, seed=0, config=TrainConfig(epochs=4, patience=2, batch_size=16))
+    assert 1 <= info["best_epoch"] <= info["epochs_trained"] <= 4 and info["params_count"] > 0
+    assert (predict_scores(model, xv, window=None).argmax(axis=1) == yv).mean() > 0.9
+
+
+def test_window_scores_are_averaged_per_clip():
+    (xt, yt), (xv, yv) = separable(30, 2), separable(12, 3)
+    model, _ = fit_keras(KERAS_MODELS["crnn-attention"], x_train=xt, y_train=yt, x_valid=xv, y_valid=yv,
+                         n_classes=3, seed=0, window=8, config=TrainConfig(epochs=1, batch_size=8))
+    scores = predict_scores(model, xv, window=8)
+    windows = [model.predict(xv[:, s:s + 8], verbose=0) for s in window_starts(12, 8)]
+    np.testing.assert_allclose(scores, np.mean(windows, axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_same_seed_same_model():
+    (xt, yt), (xv, yv) = separable(40, 4), separable(20, 5)
+    runs = [fit_keras(KERAS_MODELS["cnn"], x_train=xt, y_train=yt, x_valid=xv, y_valid=yv, n_classes=3,
+                      seed=7, config=TrainConfig(epochs=2, batch_size=8))[0] for _ in range(2)]
+    a, b = (predict_scores(m, xv, window=None) for m in runs)
+    np.testing.assert_allclose(a, b, atol=1e-6)
