@@ -17,7 +17,7 @@ RUNS = "runs.csv"
 PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
 GROUP = ["dataset", "task", "feature", "model"]
-COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes")
+COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes", "params_count", "epochs_trained")
 
 
 def write_csv_atomic(frame: pd.DataFrame, path) -> None:

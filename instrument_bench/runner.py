@@ -288,10 +288,15 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
     context = {"git_commit": git_commit(), "instrument_bench": __version__,
                "versions": json.dumps(library_versions(VERSIONED), sort_keys=True)}
     cache_dir = data_home() / "features"
+    loaded = {}
     for exp in suite.experiments:
+        if exp.dataset in summary.skipped_datasets:
+            continue
         try:
-            dataset = DATASETS[exp.dataset](data_root=options.data_root, jobs=options.jobs,
-                                            progress=progress)
+            if exp.dataset not in loaded:
+                loaded[exp.dataset] = DATASETS[exp.dataset](data_root=options.data_root, jobs=options.jobs,
+                                                            progress=progress)
+            dataset = loaded[exp.dataset]
         except DatasetNotFoundError as exc:
             summary.skipped_datasets[exp.dataset] = str(exc)
             log(f"skipped dataset {exp.dataset}: {exc}")

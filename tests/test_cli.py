@@ -130,3 +130,52 @@ def test_failed_cell_is_recorded_and_exit_code_is_1(suite, tiny_data_root, bench
     assert code == 1 and "string occur in valid but not in train" in err
     runs = results.read_csv(tmp_path / "r" / "runs.csv")
     assert list(runs["status"]) == ["failed"] and "not in train" in runs["error"][0]
+
+
+KERAS_SUITE = """
+name = "tiny-keras"
+seeds = 2
+[keras]
+epochs = 2
+batch_size = 8
+[[experiment]]
+dataset = "nsynth"
+tasks = ["family"]
+features = ["mfcc-stats"]
+models = ["mlp", "cnn"]
+[[experiment]]
+dataset = "nsynth"
+tasks = ["family"]
+features = ["log-mel"]
+models = ["cnn", "crnn-attention"]
+"""
+
+
+def test_keras_models_land_in_the_same_leaderboard(tiny_data_root, bench_home, tmp_path, capsys):
+    import keras
+
+    suite = tmp_path / "k.toml"
+    suite.write_text(KERAS_SUITE)
+    res = tmp_path / "results"
+    code, out, err = run(["run", str(suite), "--data-root", str(tiny_data_root), "--results", str(res),
+                          "--jobs", "2", "-q"], capsys)
+    assert code == 1  # the cnn cannot take a vector feature: those cells fail, the rest go on
+    assert "'cnn' needs a time-frequency feature" in err
+    runs = pd.read_csv(res / "runs.csv")
+    ok = runs[runs["status"] == "ok"]
+    assert sorted(set(zip(ok["feature"], ok["model"]))) == [
+        ("log-mel", "cnn"), ("log-mel", "crnn-attention"), ("mfcc-stats", "mlp")]
+    assert len(ok) == 6 and ok["epochs_trained"].between(1, 2).all() and (ok["params_count"] > 0).all()
+    assert (ok["backend"] == keras.backend.backend()).all()
+    assert (ok.loc[ok["model"] == "crnn-attention", "window_frames"] == 47).all()
+    board = pd.read_csv(res / "leaderboard.csv")
+    assert len(board) == 3 and (board["n_seeds"] == 2).all()
+    for key in ok["run_key"]:
+        manifest = json.loads((res / "models" / key / "manifest.json").read_text())
+        assert manifest["label_map"] == ["guitar", "keyboard", "string"]
+        assert (res / "models" / key / "model.keras").is_file()
+    model = keras.saving.load_model(res / "models" / ok["run_key"].iloc[-1] / "model.keras")
+    assert model.output_shape == (None, 3)
+    code, out, _ = run(["run", str(suite), "--data-root", str(tiny_data_root), "--results", str(res),
+                        "-q"], capsys)
+    assert "0 cells computed, 6 reused" in out  # failed cells are retried, finished ones are not
