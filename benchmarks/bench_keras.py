@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from instrument_bench.results import append_csv
+
 ROOT = Path(__file__).resolve().parents[1]
 # (feature, shape of one 4 s clip at 16 kHz, window frames) as in the `all` suite
 INPUTS = {
@@ -81,9 +83,7 @@ def main(argv=None) -> int:
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     print(table.drop(columns=["utc_time", "python", "cpus"]).to_string(index=False))
-    out = ROOT / "results" / "benchmarks.csv"
-    old = pd.read_csv(out) if out.is_file() else pd.DataFrame()
-    pd.concat([old, table], ignore_index=True).to_csv(out, index=False)
+    append_csv(table, ROOT / "results" / "benchmarks.csv")
     return 0
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from instrument_bench.results import append_csv
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -52,9 +54,7 @@ def main(argv=None) -> int:
                      "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
-    out = ROOT / "results" / "benchmarks.csv"
-    old = pd.read_csv(out) if out.is_file() else pd.DataFrame()
-    pd.concat([old, table], ignore_index=True).to_csv(out, index=False)
+    append_csv(table, ROOT / "results" / "benchmarks.csv")
     return 0
 
 

@@ -29,6 +29,12 @@ def write_csv_atomic(frame: pd.DataFrame, path) -> None:
     os.replace(tmp, path)
 
 
+def append_csv(frame: pd.DataFrame, path) -> None:
+    """Append ``frame``'s rows to the CSV at ``path`` (columns are united), atomically."""
+    old = read_csv(path)
+    write_csv_atomic(pd.concat([old, frame], ignore_index=True) if not old.empty else frame, path)
+
+
 def read_csv(path) -> pd.DataFrame:
     """Read a results CSV, or an empty frame when there is none yet."""
     path = Path(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .layers import BN_MOMENTUM, AttentionPooling, as_image, classifier_head
+from .layers import AttentionPooling, as_image, classifier_head, conv_bn_relu
 
 
 def build_crnn_attention(input_shape, n_classes: int, *, filters=(16, 32), pool=(2, 4),
@@ -36,9 +36,7 @@ def build_crnn_attention(input_shape, n_classes: int, *, filters=(16, 32), pool=
     inputs = keras.Input(shape=tuple(input_shape))
     x = as_image(inputs)
     for n in filters:
-        x = layers.Conv2D(n, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
-        x = layers.Activation("relu")(x)
+        x = conv_bn_relu(x, n)
         x = layers.MaxPooling2D(pool, padding="same")(x)
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]))(x)
     x = layers.Bidirectional(layers.GRU(gru_units, return_sequences=True))(x)

@@ -46,6 +46,13 @@ def as_image(inputs):
     return layers.Reshape((*inputs.shape[1:], 1))(inputs) if len(inputs.shape) == 3 else inputs
 
 
+def conv_bn_relu(x, filters: int, kernel_size=3, *, strides=1, relu: bool = True):
+    """3x3 (or ``kernel_size``) convolution without bias, batch norm, then ReLU unless ``relu=False``."""
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+    return layers.Activation("relu")(x) if relu else x
+
+
 def classifier_head(x, n_classes: int, *, activation: str = "softmax", dropout: float = 0.0):
     """Optional dropout, then the output layer (softmax for single-label, sigmoid for multi-label)."""
     if dropout:

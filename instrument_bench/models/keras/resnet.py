@@ -8,19 +8,15 @@ import keras
 from keras import layers
 
 from ...errors import ConfigError
-from .layers import BN_MOMENTUM, as_image, classifier_head
+from .layers import as_image, classifier_head, conv_bn_relu
 
 
 def _basic_block(x, filters: int, stride: int):
     shortcut = x
-    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM)(y)
-    y = layers.Activation("relu")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM)(y)
+    y = conv_bn_relu(x, filters, strides=stride)
+    y = conv_bn_relu(y, filters, relu=False)
     if stride != 1 or shortcut.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
-        shortcut = layers.BatchNormalization(momentum=BN_MOMENTUM)(shortcut)
+        shortcut = conv_bn_relu(shortcut, filters, 1, strides=stride, relu=False)
     return layers.Activation("relu")(layers.Add()([y, shortcut]))
 
 
@@ -50,9 +46,7 @@ def build_resnet18(input_shape, n_classes: int, *, width: int = 8, weights=None,
     """
     inputs = keras.Input(shape=tuple(input_shape))
     x = as_image(inputs)
-    x = layers.Conv2D(width, 7, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
-    x = layers.Activation("relu")(x)
+    x = conv_bn_relu(x, width, 7, strides=2)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     for stage, multiplier in enumerate((1, 2, 4, 8)):
         for block in range(2):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .layers import BN_MOMENTUM, as_image, classifier_head
+from .layers import as_image, classifier_head, conv_bn_relu
 
 
 def build_vgg(input_shape, n_classes: int, *, filters=(8, 16, 32, 64), convs_per_block: int = 2,
@@ -44,9 +44,7 @@ def build_vgg(input_shape, n_classes: int, *, filters=(8, 16, 32, 64), convs_per
     x = as_image(inputs)
     for n in filters:
         for _ in range(convs_per_block):
-            x = layers.Conv2D(n, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
-            x = layers.Activation("relu")(x)
+            x = conv_bn_relu(x, n)
         x = layers.MaxPooling2D(2, padding="same")(x)
         x = layers.Dropout(dropout)(x)
     x = layers.GlobalMaxPooling2D()(x) if pooling == "max" else layers.Flatten()(x)
