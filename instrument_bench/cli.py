@@ -77,7 +77,11 @@ def cmd_list(args) -> int:
                 print(f"  {name:<22} {load_suite(name).description}")
         elif kind == "models":
             for name, build in MODELS.items():
-                print(_describe(name, build) + f"  grid={GRIDS.get(name, {})}")
+                if name in GRIDS:
+                    print(_describe(name, build) + f"  grid={GRIDS[name]}")
+                else:  # a Keras builder: its module's summary line; selected by early stopping
+                    module = sys.modules[build.__module__]
+                    print(_describe(name, module) + "  (Keras; epoch chosen on valid)")
         else:
             for name, obj in REGISTRIES[kind].items():
                 print(_describe(name, obj))
