@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError, DatasetNotFoundError, UnknownNameError
@@ -133,8 +133,6 @@ def load_suite(name_or_path: str) -> Suite:
     if not experiments:
         raise ConfigError(f"{path}: a suite needs at least one [[experiment]] block")
     keras = dict(raw.get("keras", {}))
-    from .models.keras.training import TrainConfig
-
     unknown = sorted(set(keras) - set(TrainConfig.__dataclass_fields__))
     if unknown:
         raise ConfigError(f"{path}: unknown [keras] settings {', '.join(unknown)}; valid: "
@@ -169,3 +167,35 @@ class RunOptions:
     force: bool = False
     data_root: Path | None = None
     save_models: bool = True
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings (a suite's ``[keras]`` table overrides them).
+
+    Parameters
+    ----------
+    epochs : int
+        Epoch cap.
+    patience : int
+        Epochs without a better valid macro-F1 before stopping.
+    batch_size : int
+        Examples per step.
+    learning_rate : float
+        Adam's learning rate.
+    class_weight : bool
+        Weight the loss by inverse class frequency on train ("balanced").
+    deterministic : bool
+        Ask the backend for deterministic ops (TensorFlow: ``enable_op_determinism``).
+    """
+
+    epochs: int = 30
+    patience: int = 5
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    class_weight: bool = False
+    deterministic: bool = True
+
+    def as_dict(self) -> dict:
+        """Plain dict, for results rows and run keys."""
+        return asdict(self)

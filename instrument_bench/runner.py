@@ -23,7 +23,7 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.preprocessing import LabelEncoder
 
 from . import __version__, results
-from .config import RunOptions, Suite, data_home
+from .config import RunOptions, Suite, TrainConfig, data_home
 from .datasets import DATASETS
 from .errors import ConfigError, DatasetError, DatasetNotFoundError, InstrumentBenchError, lookup
 from .features import FEATURES
@@ -279,8 +279,6 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
     RunSummary
     """
     validate_suite(suite)
-    from .models.keras.training import TrainConfig
-
     train_config = TrainConfig(**suite.keras)
     results_dir = Path(options.results_dir)
     done = set() if options.force else results.finished_keys(results_dir)

@@ -13,44 +13,13 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
 
+from ...config import TrainConfig  # noqa: F401  (re-exported: the training settings)
+
 BATCH_ROWS = 256  # rows per read when streaming statistics or predictions
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training settings (a suite's ``[keras]`` table overrides them).
-
-    Parameters
-    ----------
-    epochs : int
-        Epoch cap.
-    patience : int
-        Epochs without a better valid macro-F1 before stopping.
-    batch_size : int
-        Examples per step.
-    learning_rate : float
-        Adam's learning rate.
-    class_weight : bool
-        Weight the loss by inverse class frequency on train ("balanced").
-    deterministic : bool
-        Ask the backend for deterministic ops (TensorFlow: ``enable_op_determinism``).
-    """
-
-    epochs: int = 30
-    patience: int = 5
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    class_weight: bool = False
-    deterministic: bool = True
-
-    def as_dict(self) -> dict:
-        """Plain dict, for results rows and run keys."""
-        return asdict(self)
 
 
 def window_starts(n_frames: int, window: int | None, hop: int | None = None) -> list[int]:
