@@ -6,6 +6,8 @@ Suites are TOML files in ``instrument_bench/suites/`` (or any path)::
     seeds = 3
     [keras]                     # optional: TrainConfig fields for the Keras models
     epochs = 10
+    [datasets.gm-mix]           # optional: loader options of a dataset
+    hop_seconds = 1.5
     [[experiment]]
     dataset = "gm-notes"
     tasks = ["family"]
@@ -63,12 +65,21 @@ def dataset_root(name: str, *, data_root=None) -> Path:
 
 @dataclass(frozen=True)
 class Experiment:
-    """One block of a suite: a dataset and the tasks, features and models crossed on it."""
+    """One block of a suite: a dataset and the tasks, features and models crossed on it.
+
+    Multi-label tasks also cross ``losses`` (Keras models; default ``bce``) and give one row per
+    predictor in ``predictors`` (default: all four); ``top_k`` and ``threshold`` parametrise the
+    predictors.
+    """
 
     dataset: str
     tasks: tuple
     features: tuple
     models: tuple
+    losses: tuple = ()
+    predictors: tuple = ()
+    top_k: int = 3
+    threshold: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ class Suite:
     seeds: int = 3
     description: str = ""
     keras: dict = field(default_factory=dict)
+    datasets: dict = field(default_factory=dict)
 
     def filtered(self, *, datasets=None, features=None, models=None, tasks=None) -> Suite:
         """The suite restricted to the given names (None keeps all)."""
@@ -127,9 +139,15 @@ def load_suite(name_or_path: str) -> Suite:
         missing = [key for key in ("dataset", "tasks", "features", "models") if key not in block]
         if missing:
             raise ConfigError(f"{path}: experiment {k + 1} lacks {', '.join(missing)}")
-        experiments.append(Experiment(dataset=block["dataset"], tasks=tuple(block["tasks"]),
-                                      features=tuple(block["features"]),
-                                      models=tuple(block["models"])))
+        unknown = sorted(set(block) - set(Experiment.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(f"{path}: experiment {k + 1} has unknown keys {', '.join(unknown)}; "
+                              f"valid: {', '.join(Experiment.__dataclass_fields__)}")
+        experiments.append(Experiment(
+            dataset=block["dataset"], tasks=tuple(block["tasks"]), features=tuple(block["features"]),
+            models=tuple(block["models"]), losses=tuple(block.get("losses", ())),
+            predictors=tuple(block.get("predictors", ())), top_k=int(block.get("top_k", 3)),
+            threshold=float(block.get("threshold", 0.5))))
     if not experiments:
         raise ConfigError(f"{path}: a suite needs at least one [[experiment]] block")
     keras = dict(raw.get("keras", {}))
@@ -138,7 +156,8 @@ def load_suite(name_or_path: str) -> Suite:
         raise ConfigError(f"{path}: unknown [keras] settings {', '.join(unknown)}; valid: "
                           f"{', '.join(TrainConfig.__dataclass_fields__)}")
     return Suite(name=raw.get("name", path.stem), experiments=tuple(experiments),
-                 seeds=int(raw.get("seeds", 3)), description=raw.get("description", ""), keras=keras)
+                 seeds=int(raw.get("seeds", 3)), description=raw.get("description", ""), keras=keras,
+                 datasets={name: dict(opts) for name, opts in raw.get("datasets", {}).items()})
 
 
 @dataclass(frozen=True)
@@ -184,7 +203,10 @@ class TrainConfig:
     learning_rate : float
         Adam's learning rate.
     class_weight : bool
-        Weight the loss by inverse class frequency on train ("balanced").
+        Weight the loss by inverse class frequency on train ("balanced"; single-label tasks only,
+        multi-label tasks have the ``balanced`` loss for that).
+    aggregate : str
+        How windowed models turn window scores into a clip's scores: ``mean`` or ``max``.
     deterministic : bool
         Ask the backend for deterministic ops (TensorFlow: ``enable_op_determinism``).
     """
@@ -195,6 +217,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     class_weight: bool = False
     deterministic: bool = True
+    aggregate: str = "mean"
 
     def as_dict(self) -> dict:
         """Plain dict, for results rows and run keys."""

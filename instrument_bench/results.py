@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .protocol.metrics import SINGLE_LABEL_METRICS
+from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
 
 RUNS = "runs.csv"
 PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
-GROUP = ["dataset", "task", "feature", "model"]
+GROUP = ["dataset", "task", "feature", "model", "loss", "predictor"]
+# what rows written before a column existed mean by it
+GROUP_DEFAULTS = {"loss": "-", "predictor": "argmax"}
 COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes", "params_count", "epochs_trained")
 
 
@@ -51,20 +53,22 @@ def finished_keys(results_dir) -> set[str]:
     return set(runs.loc[runs["status"] == "ok", "run_key"])
 
 
-def record_run(results_dir, row: dict, per_class: list[dict]) -> None:
-    """Add one cell's row to runs.csv and its per-class rows to per_class.csv.
+def record_runs(results_dir, rows: list[dict], per_class: list[dict]) -> None:
+    """Add one cell's rows (one per predictor) to runs.csv and its per-class rows to per_class.csv.
 
     Older rows with the same ``run_key`` (a forced rerun, a retried failure) are replaced.
     """
     results_dir = Path(results_dir)
-    for name, new in ((RUNS, [row]), (PER_CLASS, per_class)):
-        if not new:
-            continue
+    keys = {row["run_key"] for row in rows}
+    for name, new in ((RUNS, rows), (PER_CLASS, per_class)):
         old = read_csv(results_dir / name)
         if not old.empty:
-            old = old[old["run_key"] != row["run_key"]]
-        frame = pd.concat([old, pd.DataFrame(new)], ignore_index=True) if not old.empty else pd.DataFrame(new)
-        write_csv_atomic(frame, results_dir / name)
+            old = old[~old["run_key"].isin(keys)]
+        if not new and old.empty:
+            continue
+        frames = [f for f in (old, pd.DataFrame(new)) if not f.empty]
+        write_csv_atomic(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0],
+                         results_dir / name)
 
 
 def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
@@ -83,16 +87,19 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     """
     if runs.empty:
         return pd.DataFrame()
-    ok = runs[runs["status"] == "ok"]
+    ok = runs[runs["status"] == "ok"].copy()
     if ok.empty:
         return pd.DataFrame()
-    metrics = [m for m in (*SINGLE_LABEL_METRICS, *COST_COLUMNS) if m in ok]
+    for column, default in GROUP_DEFAULTS.items():
+        ok[column] = ok[column].fillna(default) if column in ok else default
+    metrics = [m for m in dict.fromkeys((*SINGLE_LABEL_METRICS, *MULTI_LABEL_METRICS, *COST_COLUMNS))
+               if m in ok and ok[m].notna().any()]
     grouped = ok.groupby(GROUP, sort=False)
     board = grouped.agg(n_seeds=("seed", "nunique"), primary_metric=("primary_metric", "first"))
     for metric in metrics:
         board[f"{metric}_mean"] = grouped[metric].mean()
         board[f"{metric}_std"] = grouped[metric].std(ddof=0)
-    board = board.reset_index()
+    board = board.reset_index().dropna(axis=1, how="all")
     board["primary_mean"] = [row[f"{row['primary_metric']}_mean"] for _, row in board.iterrows()]
     board = board.sort_values(["dataset", "task", "primary_mean"], ascending=[True, True, False])
     board.insert(0, "rank", board.groupby(["dataset", "task"]).cumcount() + 1)

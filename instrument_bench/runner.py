@@ -1,9 +1,12 @@
-"""The grid: every dataset x task x feature x model x seed of a suite, one results row each.
+"""The grid: every dataset x task x feature x model (x loss) x seed of a suite.
 
-Classical models: every grid point is fitted on train and scored on valid by the task's primary
-metric; the best fitted model predicts the test split once. Keras models: trained on train, the
-epoch with the best valid macro-F1 is kept (early stopping), and that model predicts test once.
-Cells already in ``runs.csv`` with the same configuration are skipped unless ``force`` is set.
+Classical models: every grid point is fitted on train and scored on valid (single-label: macro-F1
+of the argmax; multi-label: mean average precision); the best fitted model predicts the test split
+once. Keras models: trained on train, the epoch with the best valid score is kept (early stopping),
+and that model predicts test once. Each predictor (argmax for single-label; threshold,
+class-thresholds, top-k, top-k-threshold for multi-label) is fitted on the valid split's scores
+and gives one results row. Cells already in ``runs.csv`` with the same configuration are skipped
+unless ``force`` is set.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import ParameterGrid
-from sklearn.preprocessing import LabelEncoder
+from sklearn.multiclass import OneVsRestClassifier
 
 from . import __version__, results
 from .config import RunOptions, Suite, TrainConfig, data_home
@@ -29,8 +32,14 @@ from .errors import ConfigError, DatasetError, DatasetNotFoundError, InstrumentB
 from .features import FEATURES
 from .features.store import library_versions, load_features
 from .models import CLASSICAL_MODELS, GRIDS, KERAS_MODELS, MODELS, TIME_FREQUENCY, WINDOW_SECONDS
-from .protocol.metrics import per_class_metrics, single_label_metrics
-from .protocol.predictors import argmax
+from .models.keras.losses import LOSSES
+from .protocol.metrics import (
+    multi_label_metrics,
+    per_class_metrics,
+    per_class_multi_label,
+    single_label_metrics,
+)
+from .protocol.predictors import MULTI_LABEL_PREDICTORS, PREDICTORS, argmax
 from .protocol.tasks import TASKS
 
 VERSIONED = ("numpy", "scikit-learn", "xgboost", "librosa", "essentia", "pandas", "keras", "tensorflow")
@@ -53,10 +62,34 @@ def validate_suite(suite: Suite) -> None:
         lookup(DATASETS, exp.dataset, kind="dataset")
         for name in exp.tasks:
             lookup(TASKS, name, kind="task")
+        for name in exp.losses:
+            lookup(LOSSES, name, kind="loss")
+        for name in exp.predictors:
+            lookup(PREDICTORS, name, kind="predictor")
         for name in exp.features:
             lookup(FEATURES, name, kind="feature")
         for name in exp.models:
             lookup(MODELS, name, kind="model")
+
+
+def load_dataset(name: str, *, options: dict, data_root=None, jobs: int = 1, progress: bool = True):
+    """Load a registered dataset with a suite's ``[datasets.<name>]`` options.
+
+    Raises
+    ------
+    ConfigError
+        The loader does not take one of the options.
+    """
+    loader = lookup(DATASETS, name, kind="dataset")
+    accepted = set(inspect.signature(loader).parameters)
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(loader).parameters.values())
+    unknown = sorted(k for k in options if k not in accepted and not accepts_any)
+    if unknown:
+        raise ConfigError(f"dataset {name!r} takes no option {', '.join(unknown)}")
+    try:
+        return loader(data_root=data_root, jobs=jobs, progress=progress, **options)
+    except TypeError as exc:
+        raise ConfigError(f"dataset {name!r}: bad option ({exc})") from None
 
 
 def git_commit() -> str:
@@ -80,16 +113,40 @@ def builder_defaults(build) -> dict:
             if p.kind is p.KEYWORD_ONLY}
 
 
-def class_scores(model, X) -> np.ndarray:
-    """Per-class scores of a fitted classifier (probabilities where it has them)."""
+def class_scores(model, X, *, multi_label: bool = False) -> np.ndarray:
+    """Per-class scores of a fitted classifier (probabilities where it has them).
+
+    Multi-label models without probabilities (the SVM) give the sigmoid of their decision values,
+    so 0.5 is the SVM's own margin and the ranking metrics see the decision values' order.
+    """
     if hasattr(model, "predict_proba"):
-        return model.predict_proba(X)
-    return model.decision_function(X)
+        return np.asarray(model.predict_proba(X))
+    scores = np.asarray(model.decision_function(X))
+    return 1.0 / (1.0 + np.exp(-scores)) if multi_label else scores
 
 
-def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed: int,
-                   n_jobs: int, n_classes: int, primary: str):
-    """Fit every grid point on train, keep the one with the best primary metric on valid.
+def selection_score(scores, y, *, multi_label: bool) -> float:
+    """What grid search maximises on valid: macro-F1 of the argmax (single-label), or mean average
+    precision over the labels (multi-label; threshold-free, so the choice does not depend on the
+    predictor applied afterwards)."""
+    if multi_label:
+        return multi_label_metrics(y, (scores >= 0.5).astype(int), scores)["map"]
+    return single_label_metrics(y, argmax(scores), n_classes=scores.shape[1])["macro_f1"]
+
+
+def build_classical(model_name: str, *, seed: int, n_jobs: int, multi_label: bool = False, **params):
+    """A classical model; for multi-label tasks its classifier is wrapped one-vs-rest (XGBoost
+    fits all labels at once in its own multi-label mode)."""
+    model = CLASSICAL_MODELS[model_name](seed=seed, n_jobs=n_jobs, **params)
+    if multi_label and model_name != "xgboost":
+        name, classifier = model.steps[-1]
+        model.steps[-1] = (name, OneVsRestClassifier(classifier))
+    return model
+
+
+def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed: int, n_jobs: int,
+                   multi_label: bool = False):
+    """Fit every grid point on train, keep the one with the best selection score on valid.
 
     Returns
     -------
@@ -97,31 +154,32 @@ def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed:
         The fitted best model, its hyperparameters, its valid score, the seconds its own fit
         took, and the seconds the whole search took.
     """
-    build = CLASSICAL_MODELS[model_name]
     best = None
     start = time.perf_counter()
     for params in ParameterGrid(GRIDS.get(model_name, {})):
         t0 = time.perf_counter()
-        model = build(seed=seed, n_jobs=n_jobs, **params).fit(X_train, y_train)
+        model = build_classical(model_name, seed=seed, n_jobs=n_jobs, multi_label=multi_label,
+                                **params).fit(X_train, y_train)
         fit_seconds = time.perf_counter() - t0
-        pred = argmax(class_scores(model, X_valid))
-        score = single_label_metrics(y_valid, pred, n_classes=n_classes)[primary]
+        score = selection_score(class_scores(model, X_valid, multi_label=multi_label), y_valid,
+                                multi_label=multi_label)
         if best is None or score > best[2]:
             best = (model, params, score, fit_seconds)
     return (*best, time.perf_counter() - start)
 
 
-def _classical_cell(model_name, X, enc, *, seed, n_jobs, n_classes, primary):
+def _classical_cell(model_name, X, enc, *, seed, n_jobs, multi_label):
     flat = {s: np.asarray(X[s]).reshape(len(X[s]), -1) for s in SPLITS}
     model, params, valid_score, fit_seconds, search_seconds = fit_and_select(
         model_name, flat["train"], enc["train"], flat["valid"], enc["valid"], seed=seed,
-        n_jobs=n_jobs, n_classes=n_classes, primary=primary)
+        n_jobs=n_jobs, multi_label=multi_label)
+    valid_scores = class_scores(model, flat["valid"], multi_label=multi_label)
     t0 = time.perf_counter()
-    scores = class_scores(model, flat["test"])
-    info = {"best_params": json.dumps(params, sort_keys=True), f"valid_{primary}": valid_score,
+    scores = class_scores(model, flat["test"], multi_label=multi_label)
+    info = {"best_params": json.dumps(params, sort_keys=True), "valid_score": valid_score,
             "fit_seconds": fit_seconds, "search_seconds": search_seconds,
             "predict_seconds": time.perf_counter() - t0, "model_bytes": len(pickle.dumps(model))}
-    return model, scores, info
+    return model, valid_scores, scores, info
 
 
 def keras_window(model_name: str, spec, sample_rate: int) -> int | None:
@@ -132,24 +190,24 @@ def keras_window(model_name: str, spec, sample_rate: int) -> int | None:
     return max(1, int(round(seconds / spec.frame_seconds(spec.params, sample_rate))))
 
 
-def _keras_cell(model_name, X, enc, *, seed, n_classes, primary, train_config, window):
+def _keras_cell(model_name, X, enc, *, seed, n_classes, multi_label, train_config, window, loss):
     from .models.keras.training import fit_keras, predict_scores
 
     t0 = time.perf_counter()
     model, info = fit_keras(KERAS_MODELS[model_name], x_train=X["train"], y_train=enc["train"],
                             x_valid=X["valid"], y_valid=enc["valid"], n_classes=n_classes, seed=seed,
-                            config=train_config, window=window)
+                            config=train_config, window=window, loss=loss)
     fit_seconds = time.perf_counter() - t0
-    valid_pred = argmax(predict_scores(model, X["valid"], window=window))
-    valid_score = single_label_metrics(enc["valid"], valid_pred, n_classes=n_classes)[primary]
+    valid_scores = predict_scores(model, X["valid"], window=window, aggregate=train_config.aggregate)
+    valid_score = selection_score(valid_scores, enc["valid"], multi_label=multi_label)
     t0 = time.perf_counter()
-    scores = predict_scores(model, X["test"], window=window)
+    scores = predict_scores(model, X["test"], window=window, aggregate=train_config.aggregate)
     info.update({"best_params": json.dumps(builder_defaults(KERAS_MODELS[model_name]), sort_keys=True),
-                 f"valid_{primary}": valid_score, "fit_seconds": fit_seconds,
+                 "valid_score": valid_score, "fit_seconds": fit_seconds,
                  "search_seconds": fit_seconds, "predict_seconds": time.perf_counter() - t0,
                  "model_bytes": int(sum(np.asarray(w).nbytes for w in model.weights)),
                  "window_frames": window or 0})
-    return model, scores, info
+    return model, valid_scores, scores, info
 
 
 def check_feature_fits(model_name: str, spec, X) -> None:
@@ -170,94 +228,170 @@ def save_keras_model(model, directory: Path, manifest: dict) -> None:
     manifest_tmp.replace(directory / "manifest.json")
 
 
+def encode_labels(task, y: dict) -> tuple[dict, list]:
+    """Labels as the model sees them, and the label map of the classes it learns.
+
+    Single-label: indices into the classes that occur in train. Multi-label: the indicator
+    columns of the classes with a positive in train.
+
+    Raises
+    ------
+    DatasetError
+        A class occurs in valid or test but not in train.
+    """
+    if task.kind == "multi-label":
+        kept = y["train"].sum(axis=0) > 0
+        present = {split: set(np.flatnonzero(y[split].sum(axis=0) > 0)) for split in ("valid", "test")}
+    else:
+        kept = np.isin(np.arange(len(task.classes)), y["train"])
+        present = {split: set(np.unique(y[split])) for split in ("valid", "test")}
+    for split, classes in present.items():
+        unseen = sorted(c for c in classes if not kept[c])
+        if unseen:
+            names = ", ".join(task.classes[i] for i in unseen)
+            raise DatasetError(f"task {task.name!r}: classes {names} occur in {split} but not in "
+                               "train; a model cannot learn them")
+    if task.kind == "multi-label":
+        return {split: y[split][:, kept] for split in y}, [c for c, k in zip(task.classes, kept) if k]
+    index = np.cumsum(kept) - 1
+    return {split: index[y[split]] for split in y}, [c for c, k in zip(task.classes, kept) if k]
+
+
 def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs: int,
-             train_config=None, sample_rate: int = 16000):
-    """Fit, select and test one model on one feature; return (row fields, per-class rows, model).
+             train_config=None, sample_rate: int = 16000, loss: str | None = None,
+             predictors=None, top_k: int = 3, threshold: float = 0.5):
+    """Fit, select and test one model on one feature.
+
+    One fitted model gives one results row per predictor (each fitted on the valid split's
+    scores, then applied to the test split's scores once).
+
+    Returns
+    -------
+    rows : list of dict
+        Metrics and costs, one per predictor (with ``predictor`` and ``predictor_params``).
+    per_class : list of list of dict
+        Per-class metrics, one list per predictor.
+    model
+        The fitted model.
 
     Raises
     ------
     DatasetError
         A class occurs in valid or test but not in train.
     ConfigError
-        The feature does not fit the model.
+        The feature does not fit the model, or a predictor does not fit the task.
     """
-    encoder = LabelEncoder().fit(y["train"])
-    for split in ("valid", "test"):
-        unseen = sorted(set(y[split]) - set(encoder.classes_))
-        if unseen:
-            names = ", ".join(task.classes[i] for i in unseen)
-            raise DatasetError(f"task {task.name!r}: classes {names} occur in {split} but not in "
-                               "train; a model cannot learn them")
+    multi_label = task.kind == "multi-label"
+    predictors = list(predictors or (MULTI_LABEL_PREDICTORS if multi_label else ("argmax",)))
+    for name in predictors:
+        if lookup(PREDICTORS, name, kind="predictor").kind != task.kind:
+            raise ConfigError(f"predictor {name!r} is for {PREDICTORS[name].kind} tasks; task "
+                              f"{task.name!r} is {task.kind}")
+    enc, label_map = encode_labels(task, y)
     check_feature_fits(model_name, spec, X)
-    enc = {split: encoder.transform(y[split]) for split in y}
-    n_classes = len(encoder.classes_)
     if model_name in KERAS_MODELS:
-        model, scores, info = _keras_cell(model_name, X, enc, seed=seed, n_classes=n_classes,
-                                          primary=task.primary_metric, train_config=train_config,
-                                          window=keras_window(model_name, spec, sample_rate))
+        model, valid_scores, scores, info = _keras_cell(
+            model_name, X, enc, seed=seed, n_classes=len(label_map), multi_label=multi_label,
+            train_config=train_config, window=keras_window(model_name, spec, sample_rate), loss=loss)
     else:
-        model, scores, info = _classical_cell(model_name, X, enc, seed=seed, n_jobs=n_jobs,
-                                              n_classes=n_classes, primary=task.primary_metric)
-    pred = encoder.inverse_transform(argmax(scores))
-    row = {**single_label_metrics(y["test"], pred, n_classes=len(task.classes)), **info}
-    row["predict_ms_per_clip"] = 1000 * row.pop("predict_seconds") / max(1, len(pred))
-    row["label_map"] = json.dumps([task.classes[i] for i in encoder.classes_])
-    return row, per_class_metrics(y["test"], pred, classes=task.classes), model
+        model, valid_scores, scores, info = _classical_cell(model_name, X, enc, seed=seed, n_jobs=n_jobs,
+                                                            multi_label=multi_label)
+    info["predict_ms_per_clip"] = 1000 * info.pop("predict_seconds") / max(1, len(scores))
+    info["label_map"] = json.dumps(label_map)
+    rows, per_class = [], []
+    for name in predictors:
+        predictor = PREDICTORS[name]
+        params = predictor.fit(valid_scores, enc["valid"], k=top_k, threshold=threshold)
+        pred = predictor.apply(scores, **params)
+        if multi_label:
+            metrics = multi_label_metrics(enc["test"], pred, scores)
+            classes = per_class_multi_label(enc["test"], pred, scores, classes=label_map)
+        else:
+            metrics = single_label_metrics(enc["test"], pred, n_classes=len(label_map))
+            classes = per_class_metrics(enc["test"], pred, classes=label_map)
+        rows.append({**metrics, **info, "predictor": name,
+                     "predictor_params": json.dumps(params, sort_keys=True)})
+        per_class.append(classes)
+    return rows, per_class, model
 
 
-def _cell_config(dataset, split_hash, task, spec, model_name, seed, train_config) -> dict:
+def _cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss) -> dict:
     config = {"dataset": dataset.name, "data_version": dataset.version, "split_hash": split_hash,
               "task": task.name, "feature": spec.name, "feature_params": spec.params,
               "model": model_name, "seed": seed}
     if model_name in KERAS_MODELS:
         config.update(architecture=builder_defaults(KERAS_MODELS[model_name]),
-                      training=train_config.as_dict(), window=WINDOW_SECONDS.get(model_name))
+                      training=train_config.as_dict(), window=WINDOW_SECONDS.get(model_name), loss=loss)
     else:
         config["grid"] = GRIDS.get(model_name, {})
     return config
 
 
-def _run_and_record(*, key, config, dataset, task, spec, model_name, seed, X, y, options,
+def cell_plan(exp, task, model_name) -> tuple[list, list]:
+    """The losses (one training each) and predictors (one row each) of a model on a task."""
+    if task.kind == "multi-label":
+        losses = list(exp.losses or ("bce",)) if model_name in KERAS_MODELS else ["-"]
+        predictors = list(exp.predictors or MULTI_LABEL_PREDICTORS)
+    else:
+        losses = ["categorical-crossentropy" if model_name in KERAS_MODELS else "-"]
+        predictors = ["argmax"]
+    return losses, predictors
+
+
+def _run_and_record(*, config, dataset, task, spec, model_name, seed, X, y, options, exp,
                     train_config, context, summary, log) -> None:
-    """Run one cell, save its model, and write its row and per-class rows."""
+    """Run one cell, save its model, and write its rows (one per predictor) and per-class rows."""
     results_dir = Path(options.results_dir)
-    cell = f"{dataset.name}/{task.name}/{spec.name}/{model_name}/seed{seed}"
-    row = {"run_key": key, "status": "ok", "dataset": dataset.name, "task": task.name,
-           "feature": spec.name, "model": model_name, "seed": seed,
-           "primary_metric": task.primary_metric}
-    per_class = []
+    loss = config.get("loss", "-")
+    _, predictors = cell_plan(exp, task, model_name)
+    model_key = run_key(**config)
+    keys = {p: run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold) for p in predictors}
+    cell = f"{dataset.name}/{task.name}/{spec.name}/{model_name}" + (f"/{loss}" if loss != "-" else "") \
+        + f"/seed{seed}"
+    base = {"status": "ok", "dataset": dataset.name, "task": task.name, "task_kind": task.kind,
+            "feature": spec.name, "model": model_name, "loss": loss, "seed": seed,
+            "primary_metric": task.primary_metric, "model_key": model_key}
     try:
-        metrics, per_class, model = run_cell(model_name=model_name, task=task, spec=spec, X=X, y=y,
-                                             seed=seed, n_jobs=options.jobs, train_config=train_config,
-                                             sample_rate=dataset.sample_rate)
-        row.update(metrics)
+        rows, per_class, model = run_cell(
+            model_name=model_name, task=task, spec=spec, X=X, y=y, seed=seed, n_jobs=options.jobs,
+            train_config=train_config, sample_rate=dataset.sample_rate,
+            loss=None if loss == "-" else loss, predictors=predictors, top_k=exp.top_k,
+            threshold=exp.threshold)
+        rows = [{**base, "run_key": keys[r["predictor"]], **r} for r in rows]
         summary.computed += 1
-        log(f"{cell}: {task.primary_metric}={metrics[task.primary_metric]:.3f} "
-            f"(fit {metrics['fit_seconds']:.1f}s)")
+        log(f"{cell}: " + ", ".join(f"{r['predictor']} {task.primary_metric}={r[task.primary_metric]:.3f}"
+                                    for r in rows) + f" (fit {rows[0]['fit_seconds']:.1f}s)")
         if model_name in KERAS_MODELS:
             import keras
 
-            row["backend"] = keras.backend.backend()
+            for r in rows:
+                r["backend"] = keras.backend.backend()
             if options.save_models:
                 frame = spec.frame_seconds(spec.params, dataset.sample_rate) if spec.frame_seconds else None
-                save_keras_model(model, results_dir / "models" / key, {
-                    **config, "label_map": json.loads(metrics["label_map"]), "frame_seconds": frame,
-                    "sample_rate": dataset.sample_rate, "backend": row["backend"],
-                    "metrics": {k: metrics[k] for k in ("accuracy", "macro_f1")},
+                save_keras_model(model, results_dir / "models" / model_key, {
+                    **config, "task_kind": task.kind, "label_map": json.loads(rows[0]["label_map"]),
+                    "frame_seconds": frame, "sample_rate": dataset.sample_rate,
+                    "backend": rows[0]["backend"],
+                    "predictors": {r["predictor"]: json.loads(r["predictor_params"]) for r in rows},
+                    "metrics": {r["predictor"]: {k: r[k] for k in ("macro_f1", "micro_f1")} for r in rows},
                     "versions": json.loads(context["versions"])})
     except (InstrumentBenchError, ValueError) as exc:
-        row.update(status="failed", error=str(exc))
+        rows = [{**base, "run_key": keys[p], "predictor": p, "status": "failed", "error": str(exc)}
+                for p in predictors]
+        per_class = [[] for _ in predictors]
         summary.failed.append((cell, str(exc)))
         log(f"{cell}: FAILED: {exc}")
-    row.update({
+    shared = {
         "n_train": len(y["train"]), "n_valid": len(y["valid"]), "n_test": len(y["test"]),
         "n_classes": len(task.classes), "n_features": int(np.prod(X["train"].shape[1:])),
         "split_hash": config["split_hash"], "feature_params": json.dumps(spec.params, sort_keys=True),
         "grid": json.dumps(config.get("grid", config.get("training")), sort_keys=True),
         **context, "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })
-    results.record_run(results_dir, row, [{"run_key": key, **{k: row[k] for k in results.GROUP},
-                                           "seed": seed, **pc} for pc in per_class])
+    }
+    rows = [{**r, **shared} for r in rows]
+    class_rows = [{"run_key": r["run_key"], **{k: r[k] for k in results.GROUP}, "seed": seed, **pc}
+                  for r, classes in zip(rows, per_class) for pc in classes]
+    results.record_runs(results_dir, rows, class_rows)
 
 
 def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=print) -> RunSummary:
@@ -292,8 +426,9 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
             continue
         try:
             if exp.dataset not in loaded:
-                loaded[exp.dataset] = DATASETS[exp.dataset](data_root=options.data_root, jobs=options.jobs,
-                                                            progress=progress)
+                loaded[exp.dataset] = load_dataset(exp.dataset, options=suite.datasets.get(exp.dataset, {}),
+                                                   data_root=options.data_root, jobs=options.jobs,
+                                                   progress=progress)
             dataset = loaded[exp.dataset]
         except DatasetNotFoundError as exc:
             summary.skipped_datasets[exp.dataset] = str(exc)
@@ -307,19 +442,23 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                 spec = FEATURES[feature_name]
                 X = None
                 for model_name in exp.models:
-                    for seed in range(options.seeds):
-                        config = _cell_config(dataset, split_hash, task, spec, model_name, seed,
-                                              train_config)
-                        key = run_key(**config)
-                        if key in done:
-                            summary.cached += 1
-                            continue
-                        if X is None:
-                            X = {s: load_features(dataset, s, spec, cache_dir=cache_dir,
-                                                  jobs=options.jobs, progress=progress) for s in SPLITS}
-                        _run_and_record(key=key, config=config, dataset=dataset, task=task,
-                                        spec=spec, model_name=model_name, seed=seed, X=X, y=y,
-                                        options=options, train_config=train_config,
-                                        context=context, summary=summary, log=log)
+                    losses, predictors = cell_plan(exp, task, model_name)
+                    for loss in losses:
+                        for seed in range(options.seeds):
+                            config = _cell_config(dataset, split_hash, task, spec, model_name, seed,
+                                                  train_config, loss)
+                            keys = {run_key(**config, predictor=p, top_k=exp.top_k,
+                                            threshold=exp.threshold) for p in predictors}
+                            if keys <= done:
+                                summary.cached += 1
+                                continue
+                            if X is None:
+                                X = {s: load_features(dataset, s, spec, cache_dir=cache_dir,
+                                                      jobs=options.jobs, progress=progress)
+                                     for s in SPLITS}
+                            _run_and_record(config=config, dataset=dataset, task=task, spec=spec,
+                                            model_name=model_name, seed=seed, X=X, y=y, options=options,
+                                            exp=exp, train_config=train_config, context=context,
+                                            summary=summary, log=log)
     results.write_leaderboard(results_dir)
     return summary

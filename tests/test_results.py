@@ -25,11 +25,11 @@ def test_leaderboard_mean_std_rank():
     assert a["n_seeds"] == 2
 
 
-def test_record_run_replaces_same_key_and_tracks_finished(tmp_path):
-    results.record_run(tmp_path, row("a", 0, 0.5, status="failed"), [])
+def test_record_runs_replaces_same_key_and_tracks_finished(tmp_path):
+    results.record_runs(tmp_path, [row("a", 0, 0.5, status="failed")], [])
     assert results.finished_keys(tmp_path) == set()
-    results.record_run(tmp_path, row("a", 0, 0.6), [{"run_key": "a-0", "class": "x", "f1": 0.6}])
-    results.record_run(tmp_path, row("a", 1, 0.7), [{"run_key": "a-1", "class": "x", "f1": 0.7}])
+    results.record_runs(tmp_path, [row("a", 0, 0.6)], [{"run_key": "a-0", "class": "x", "f1": 0.6}])
+    results.record_runs(tmp_path, [row("a", 1, 0.7)], [{"run_key": "a-1", "class": "x", "f1": 0.7}])
     runs = results.read_csv(tmp_path / results.RUNS)
     assert len(runs) == 2 and set(runs["status"]) == {"ok"}
     assert results.finished_keys(tmp_path) == {"a-0", "a-1"}
@@ -37,3 +37,23 @@ def test_record_run_replaces_same_key_and_tracks_finished(tmp_path):
     board = results.write_leaderboard(tmp_path)
     assert (tmp_path / results.LEADERBOARD).is_file() and len(board) == 1
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_leaderboard_groups_by_loss_and_predictor_and_ranks_multi_label():
+    def multi(predictor, loss, seed, f1):
+        return {**row("cnn", seed, f1, key=f"{predictor}-{loss}-{seed}"), "task": "families",
+                "loss": loss, "predictor": predictor, "map": 0.9, "hamming_loss": 0.1,
+                "accuracy": float("nan"), "balanced_accuracy": float("nan")}
+
+    runs = pd.DataFrame([multi("top-k", "bce", 0, 0.5), multi("top-k", "bce", 1, 0.6),
+                         multi("threshold", "bce", 0, 0.7), multi("threshold", "focal", 0, 0.4),
+                         row("old", 0, 0.3)])  # a row written before loss/predictor columns existed
+    board = results.leaderboard(runs)
+    multi_board = board[board["task"] == "families"]
+    assert list(zip(multi_board["predictor"], multi_board["loss"])) == [
+        ("threshold", "bce"), ("top-k", "bce"), ("threshold", "focal")]
+    assert list(multi_board["rank"]) == [1, 2, 3]
+    assert multi_board.iloc[1]["macro_f1_mean"] == pytest.approx(0.55)
+    old = board[board["model"] == "old"].iloc[0]
+    assert (old["loss"], old["predictor"], old["rank"]) == ("-", "argmax", 1)
+    assert "map_mean" in board and "hamming_loss_mean" in board

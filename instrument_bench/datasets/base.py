@@ -29,12 +29,18 @@ class Clip:
         ``train``, ``valid`` or ``test``.
     meta : Mapping
         The dataset's metadata fields for this clip.
+    start : float
+        Where the clip starts in the audio file, in seconds (clips cut from recordings).
+    duration : float or None
+        The clip's length in seconds (None: to the end of the file).
     """
 
     clip_id: str
     path: Path | None
     split: str
     meta: Mapping = field(default_factory=dict, compare=False, hash=False)
+    start: float = 0.0
+    duration: float | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ..executors import parallel_imap
 
 CACHE_FORMAT = "2"
 CHUNK = 16  # clips per worker task
+MAX_CHUNK = 512  # clips of one recording per task, at most
 
 
 def library_versions(names) -> dict[str, str]:
@@ -49,23 +50,43 @@ def cache_key(dataset, split: str, spec) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _extract_chunk(feature: str, paths, sample_rate: int) -> np.ndarray:
+def _extract_chunk(feature: str, items, sample_rate: int) -> np.ndarray:
+    """Features of ``(path, start, duration)`` items; each file is decoded once per chunk."""
     from . import FEATURES
 
     spec = FEATURES[feature]
-    rows = []
-    for path in paths:
-        audio = load_audio(path, sample_rate=sample_rate)
+    rows, decoded = [], {}
+    for path, start, duration in items:
+        if path not in decoded:
+            decoded = {path: load_audio(path, sample_rate=sample_rate)}
+        audio = decoded[path]
+        if start or duration is not None:
+            a = int(round(start * sample_rate))
+            n = len(audio) - a if duration is None else int(round(duration * sample_rate))
+            audio = np.pad(audio[a:a + n], (0, max(0, n - len(audio[a:a + n]))))
         rows.append(spec.extract(audio, sample_rate=sample_rate, **spec.params))
     return np.stack(rows).astype(np.float32)
+
+
+def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK) -> list[list]:
+    """Consecutive clips in chunks of about ``size``, never splitting one audio file's clips
+    (up to ``max_size``), so each recording is decoded once per pass."""
+    chunks, current = [], []
+    for clip in clips:
+        same_file = current and clip.path == current[-1].path
+        if current and ((len(current) >= size and not same_file) or len(current) >= max_size):
+            chunks.append(current)
+            current = []
+        current.append(clip)
+    return chunks + ([current] if current else [])
 
 
 def _chunks(clips, spec, *, sample_rate, jobs, progress, desc):
     if not spec.needs_audio:
         yield np.stack([spec.from_meta(c.meta) for c in clips]).astype(np.float32)
         return
-    tasks = [(spec.name, [c.path for c in clips[i:i + CHUNK]], sample_rate)
-             for i in range(0, len(clips), CHUNK)]
+    tasks = [(spec.name, [(c.path, c.start, c.duration) for c in chunk], sample_rate)
+             for chunk in chunk_clips(clips)]
     yield from parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=desc or f"extracting {spec.name}",
                              unit="chunk", progress=progress)
 

@@ -1,11 +1,37 @@
-"""Metrics, computed with scikit-learn's functions on the test split once."""
+"""Metrics, computed with scikit-learn's functions on the test split once.
+
+Multi-label metrics take the 0/1 label matrix, the predictor's 0/1 predictions and the model's
+scores. Threshold-free metrics (ROC-AUC, average precision, LRAP) read the scores; ROC-AUC and
+AP average over the classes that have both positives and negatives in the test split (an
+undefined class is left out, not counted as zero). Seed 001's two headline figures are
+``playing_found`` (the share of playing instruments that were predicted: micro recall) and
+``fp_per_clip`` (instruments predicted that were not playing, per clip).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    f1_score,
+    hamming_loss,
+    label_ranking_average_precision_score,
+    precision_recall_fscore_support,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 SINGLE_LABEL_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1")
+MULTI_LABEL_METRICS = (
+    "macro_f1", "micro_f1", "samples_f1", "macro_precision", "macro_recall", "micro_precision",
+    "micro_recall", "hamming_loss", "subset_accuracy", "roc_auc_macro", "roc_auc_micro", "map",
+    "lrap", "playing_found", "fp_per_clip",
+)
+# metrics where lower is better (every other metric: higher is better)
+LOWER_IS_BETTER = ("hamming_loss", "fp_per_clip")
 
 
 def single_label_metrics(y_true, y_pred, *, n_classes: int) -> dict[str, float]:
@@ -24,8 +50,65 @@ def single_label_metrics(y_true, y_pred, *, n_classes: int) -> dict[str, float]:
 
 
 def per_class_metrics(y_true, y_pred, *, classes) -> list[dict]:
-    """Precision, recall, F1 and support of every class in the label map."""
+    """Precision, recall, F1 and support of every class in the label map (single-label)."""
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=np.arange(len(classes)), zero_division=0)
     return [{"class": name, "precision": float(p), "recall": float(r), "f1": float(f),
              "support": int(s)} for name, p, r, f, s in zip(classes, precision, recall, f1, support)]
+
+
+def _defined(y_true) -> np.ndarray:
+    """Columns with both positives and negatives (where ROC-AUC and AP are defined)."""
+    positives = y_true.sum(axis=0)
+    return (positives > 0) & (positives < len(y_true))
+
+
+def multi_label_metrics(y_true, y_pred, scores) -> dict[str, float]:
+    """Every multi-label metric of ``MULTI_LABEL_METRICS``.
+
+    Parameters
+    ----------
+    y_true, y_pred : np.ndarray
+        ``(clips, classes)`` 0/1 matrices.
+    scores : np.ndarray
+        ``(clips, classes)`` model scores (probabilities).
+
+    Returns
+    -------
+    dict
+        Metric name -> value (NaN where a threshold-free metric is undefined on this split).
+    """
+    y_true, y_pred, scores = np.asarray(y_true), np.asarray(y_pred), np.asarray(scores, dtype=np.float64)
+    ok = _defined(y_true)
+    micro_ok = 0 < y_true.sum() < y_true.size
+    out = {
+        "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0),
+        "micro_f1": f1_score(y_true, y_pred, average="micro", zero_division=0),
+        "samples_f1": f1_score(y_true, y_pred, average="samples", zero_division=0),
+        "macro_precision": precision_score(y_true, y_pred, average="macro", zero_division=0),
+        "macro_recall": recall_score(y_true, y_pred, average="macro", zero_division=0),
+        "micro_precision": precision_score(y_true, y_pred, average="micro", zero_division=0),
+        "micro_recall": recall_score(y_true, y_pred, average="micro", zero_division=0),
+        "hamming_loss": hamming_loss(y_true, y_pred),
+        "subset_accuracy": accuracy_score(y_true, y_pred),
+        "roc_auc_macro": roc_auc_score(y_true[:, ok], scores[:, ok], average="macro") if ok.any() else np.nan,
+        "roc_auc_micro": roc_auc_score(y_true, scores, average="micro") if micro_ok else np.nan,
+        "map": average_precision_score(y_true[:, ok], scores[:, ok], average="macro") if ok.any() else np.nan,
+        "lrap": label_ranking_average_precision_score(y_true, scores),
+        "playing_found": recall_score(y_true, y_pred, average="micro", zero_division=0),
+        "fp_per_clip": ((y_pred == 1) & (y_true == 0)).sum() / max(1, len(y_true)),
+    }
+    return {k: float(v) for k, v in out.items()}
+
+
+def per_class_multi_label(y_true, y_pred, scores, *, classes) -> list[dict]:
+    """Precision, recall, F1, average precision and support of every class (multi-label)."""
+    y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=np.float64)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
+    ok = _defined(y_true)
+    rows = []
+    for k, name in enumerate(classes):
+        ap = average_precision_score(y_true[:, k], scores[:, k]) if ok[k] else np.nan
+        rows.append({"class": name, "precision": float(precision[k]), "recall": float(recall[k]),
+                     "f1": float(f1[k]), "average_precision": float(ap), "support": int(support[k])})
+    return rows

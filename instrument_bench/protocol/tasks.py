@@ -1,13 +1,42 @@
-"""Tasks: which label a clip carries, the label map, and the metric that ranks models."""
+"""Tasks: which labels a clip carries, the label map, and the metric that ranks models.
+
+Single-label tasks read one metadata field per clip (``family``: NSynth's instrument family).
+Multi-label tasks read the clip's ``instruments`` field, the MusicNet instrument codes sounding in
+it (General MIDI program + 1, as MusicNet writes them), and map each code to a class of their
+label map; codes a map does not cover are ignored.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..datasets.gm import NSYNTH_FAMILIES, NSYNTH_SOURCES
+from ..datasets.gm import FAMILY_PROGRAMS, NSYNTH_FAMILIES, NSYNTH_SOURCES
 from ..errors import DatasetError
+
+# MusicNet's 11 instruments (seed 001), by MusicNet code (GM program + 1).
+MUSICNET_INSTRUMENTS = {
+    1: "piano", 7: "harpsichord", 41: "violin", 42: "viola", 43: "cello", 44: "contrabass",
+    61: "horn", 69: "oboe", 71: "bassoon", 72: "clarinet", 74: "flute",
+}
+# 12 instrument groups (seed 002 grouped MusicNet's instruments into 12 classes without publishing
+# the grouping): the first twelve General MIDI program families, eight programs each.
+GM_GROUPS = ("piano", "chromatic_percussion", "organ", "guitar", "bass", "strings", "ensemble",
+             "brass", "reed", "pipe", "synth_lead", "synth_pad")
+
+
+def family_of_code(code: int) -> str | None:
+    """NSynth family of a MusicNet instrument code (GM program + 1), or None."""
+    program = int(code) - 1
+    return next((f for f, programs in FAMILY_PROGRAMS.items() if program in programs), None)
+
+
+def group_of_code(code: int) -> str | None:
+    """GM program group (``GM_GROUPS``) of a MusicNet instrument code, or None past program 95."""
+    program = int(code) - 1
+    return GM_GROUPS[program // 8] if 0 <= program < 8 * len(GM_GROUPS) else None
 
 
 @dataclass(frozen=True)
@@ -24,8 +53,6 @@ class Task:
         The label map, in index order.
     primary_metric : str
         The metric the leaderboard ranks by (higher is better).
-    kind : str
-        ``single-label``.
     description : str
         One line for ``list``.
     """
@@ -34,8 +61,8 @@ class Task:
     field: str
     classes: tuple
     primary_metric: str = "macro_f1"
-    kind: str = "single-label"
     description: str = ""
+    kind = "single-label"
 
     def labels(self, clips) -> np.ndarray:
         """Class indices of ``clips``.
@@ -57,9 +84,68 @@ class Task:
         return out
 
 
+@dataclass(frozen=True)
+class MultiLabelTask:
+    """A multi-label task: every instrument sounding in a clip, mapped onto a label map.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    classes : tuple of str
+        The label map, in index order.
+    class_of : callable
+        ``class_of(code) -> str or None``: the class of a MusicNet instrument code (None: ignored).
+    field : str
+        The clip metadata field holding the list of instrument codes.
+    primary_metric : str
+        The metric the leaderboard ranks by: macro-F1 over labels (depends on the predictor).
+    description : str
+        One line for ``list``.
+    """
+
+    name: str
+    classes: tuple
+    class_of: Callable
+    field: str = "instruments"
+    primary_metric: str = "macro_f1"
+    description: str = ""
+    kind = "multi-label"
+
+    def labels(self, clips) -> np.ndarray:
+        """``(clips, classes)`` 0/1 indicator matrix.
+
+        Raises
+        ------
+        DatasetError
+            A clip lacks the field.
+        """
+        index = {c: i for i, c in enumerate(self.classes)}
+        out = np.zeros((len(clips), len(self.classes)), dtype=np.int64)
+        for k, clip in enumerate(clips):
+            codes = clip.meta.get(self.field)
+            if codes is None:
+                raise DatasetError(f"{clip.path or clip.clip_id}: no {self.field!r} field; task "
+                                   f"{self.name!r} needs a multi-label dataset (gm-mix, musicnet)")
+            for code in codes:
+                name = self.class_of(code)
+                if name is not None:
+                    out[k, index[name]] = 1
+        return out
+
+
 TASKS = {
     "family": Task("family", "instrument_family_str", NSYNTH_FAMILIES,
                    description="NSynth instrument family, 11 classes, single-label"),
     "source": Task("source", "instrument_source_str", NSYNTH_SOURCES,
                    description="NSynth instrument source (acoustic/electronic/synthetic)"),
+    "families": MultiLabelTask("families", NSYNTH_FAMILIES, family_of_code,
+                               description="every NSynth family sounding in a clip, multi-label"),
+    "instruments": MultiLabelTask("instruments", tuple(MUSICNET_INSTRUMENTS.values()),
+                                  MUSICNET_INSTRUMENTS.get,
+                                  description="MusicNet's 11 instruments sounding in a clip "
+                                              "(seed 001), multi-label"),
+    "groups": MultiLabelTask("groups", GM_GROUPS, group_of_code,
+                             description="12 GM program groups sounding in a clip (seed 002), "
+                                         "multi-label"),
 }

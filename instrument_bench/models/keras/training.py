@@ -6,7 +6,12 @@ Features stream from the memory-mapped cache through a :class:`keras.utils.PyDat
 larger than memory still trains. Inputs are standardised per feature bin by a ``Normalization``
 layer whose mean and variance are computed on the train split (streamed) and saved with the model.
 Models with a window (``crnn-attention``: 3 s) train on every window of a clip, with the clip's
-label, and score a clip by the mean of its windows' scores (seed 000's snippet aggregation).
+label, and score a clip by the mean (or max) of its windows' scores (seed 000's snippet
+aggregation).
+
+Multi-label tasks (targets given as a 0/1 matrix) train a sigmoid output layer with one of the
+losses in :mod:`.losses`, and early stopping watches the valid split's macro PR-AUC (threshold-free,
+so the epoch chosen does not depend on the predictor applied afterwards).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import keras
 import numpy as np
 
 from ...config import TrainConfig  # noqa: F401  (re-exported: the training settings)
+from ...errors import ConfigError
+from .losses import get_loss
 
 BATCH_ROWS = 256  # rows per read when streaming statistics or predictions
 
@@ -136,18 +143,46 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {k: float(w) for k, w in enumerate(weights)}
 
 
-def predict_scores(model: keras.Model, x, *, window: int | None, batch_size: int = BATCH_ROWS) -> np.ndarray:
-    """Class scores per clip; with a window, the mean of each clip's window scores."""
+AGGREGATES = ("mean", "max")
+
+
+def aggregate_windows(scores: np.ndarray, clips: np.ndarray, *, n_clips: int,
+                      aggregate: str = "mean") -> np.ndarray:
+    """Per-clip scores from per-window ``scores``: the ``mean`` or ``max`` over each clip's windows.
+
+    Parameters
+    ----------
+    scores : np.ndarray
+        ``(windows, classes)``.
+    clips : np.ndarray
+        The clip index of every window.
+    n_clips : int
+        Number of clips.
+    aggregate : str
+        ``mean`` or ``max``.
+    """
+    if aggregate not in AGGREGATES:
+        raise ConfigError(f"unknown aggregate {aggregate!r}; valid: {', '.join(AGGREGATES)}")
+    if aggregate == "max":
+        out = np.full((n_clips, scores.shape[1]), -np.inf)
+        np.maximum.at(out, clips, scores)
+        return out
+    sums = np.zeros((n_clips, scores.shape[1]))
+    np.add.at(sums, clips, scores)
+    return sums / np.bincount(clips, minlength=n_clips)[:, None]
+
+
+def predict_scores(model: keras.Model, x, *, window: int | None, batch_size: int = BATCH_ROWS,
+                   aggregate: str = "mean") -> np.ndarray:
+    """Class scores per clip; with a window, the mean (or max) of each clip's window scores."""
     data = ClipWindows(x, batch_size=batch_size, window=window)
     scores = model.predict(data, verbose=0)
-    clips = data.index[:, 0]
-    sums = np.zeros((len(x), scores.shape[1]))
-    np.add.at(sums, clips, scores)
-    return sums / np.bincount(clips, minlength=len(x))[:, None]
+    return aggregate_windows(scores, data.index[:, 0], n_clips=len(x), aggregate=aggregate)
 
 
 def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed: int,
-              config: TrainConfig, window: int | None = None, params=None, verbose: int = 0):
+              config: TrainConfig, window: int | None = None, params=None, loss: str | None = None,
+              verbose: int = 0):
     """Build, train and select one Keras model.
 
     Parameters
@@ -157,7 +192,8 @@ def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed
     x_train, x_valid : np.ndarray
         Features (memory-mapped arrays are read in batches).
     y_train, y_valid : np.ndarray
-        Integer class indices.
+        Integer class indices (single-label), or ``(clips, classes)`` 0/1 matrices (multi-label:
+        sigmoid outputs).
     n_classes : int
         Output units.
     seed : int
@@ -168,6 +204,8 @@ def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed
         Frames per training window.
     params : dict, optional
         Builder keyword arguments.
+    loss : str, optional
+        A name of ``LOSSES`` (default: ``categorical-crossentropy``, or ``bce`` for multi-label).
     verbose : int
         Keras' fit verbosity.
 
@@ -178,23 +216,32 @@ def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed
     info : dict
         ``epochs_trained``, ``best_epoch``, ``params_count``.
     """
+    multi_label = np.ndim(y_train) == 2
     seed_everything(seed, deterministic=config.deterministic)
     sample_shape = (window, *x_train.shape[2:]) if window else x_train.shape[1:]
-    core = build(tuple(sample_shape), n_classes, **(params or {}))
+    core = build(tuple(sample_shape), n_classes, activation="sigmoid" if multi_label else "softmax",
+                 **(params or {}))
     mean, variance = streamed_moments(x_train)
     model = with_normalization(core, mean, variance)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss="categorical_crossentropy",
-                  metrics=[keras.metrics.F1Score(average="macro", name="macro_f1"), "accuracy"])
-    onehot = np.eye(n_classes, dtype=np.float32)
-    train = ClipWindows(x_train, onehot[y_train], batch_size=config.batch_size, window=window,
+    if multi_label:
+        monitor = "pr_auc"
+        metrics = [keras.metrics.AUC(curve="PR", multi_label=True, num_labels=n_classes, name=monitor)]
+        targets = {"train": np.asarray(y_train, np.float32), "valid": np.asarray(y_valid, np.float32)}
+    else:
+        monitor = "macro_f1"
+        metrics = [keras.metrics.F1Score(average="macro", name=monitor), "accuracy"]
+        onehot = np.eye(n_classes, dtype=np.float32)
+        targets = {"train": onehot[y_train], "valid": onehot[y_valid]}
+    loss = loss or ("bce" if multi_label else "categorical-crossentropy")
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=get_loss(loss), metrics=metrics)
+    train = ClipWindows(x_train, targets["train"], batch_size=config.batch_size, window=window,
                         shuffle=True, seed=seed)
-    valid = ClipWindows(x_valid, onehot[y_valid], batch_size=BATCH_ROWS, window=window)
-    stopper = keras.callbacks.EarlyStopping(monitor="val_macro_f1", mode="max", patience=config.patience,
+    valid = ClipWindows(x_valid, targets["valid"], batch_size=BATCH_ROWS, window=window)
+    stopper = keras.callbacks.EarlyStopping(monitor=f"val_{monitor}", mode="max", patience=config.patience,
                                             restore_best_weights=True)
+    weights = class_weights(y_train, n_classes) if config.class_weight and not multi_label else None
     history = model.fit(train, validation_data=valid, epochs=config.epochs, callbacks=[stopper],
-                        class_weight=class_weights(y_train, n_classes) if config.class_weight else None,
-                        verbose=verbose)
-    scores = history.history["val_macro_f1"]
+                        class_weight=weights, verbose=verbose)
+    scores = history.history[f"val_{monitor}"]
     return model, {"epochs_trained": len(scores), "best_epoch": int(np.argmax(scores)) + 1,
                    "params_count": int(model.count_params())}

@@ -1,0 +1,45 @@
+"""Losses for multi-label training, by name; the loss is a column of the results.
+
+- ``bce``: binary cross-entropy on the sigmoid outputs;
+- ``mse``: mean squared error between the sigmoid outputs and the 0/1 labels (seed 001's baseline);
+- ``balanced``: seed 001's loss ``FN / N_playing + FP / N_not_playing`` per clip, made
+  differentiable by counting soft errors: ``FN = sum(y * (1 - p))``, ``FP = sum((1 - y) * p)``
+  (each count divided by at least 1, so a clip where nothing or everything plays is defined);
+- ``focal``: binary focal cross-entropy (Lin et al. 2017, gamma 2), Keras' implementation.
+
+Single-label tasks train with ``categorical-crossentropy``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="instrument_bench")
+def balanced_error_loss(y_true, y_pred):
+    """Soft ``FN / N_playing + FP / N_not_playing`` per example (seed 001's IoU-like loss)."""
+    y_true = ops.cast(y_true, y_pred.dtype)
+    playing = ops.sum(y_true, axis=-1)
+    not_playing = ops.sum(1.0 - y_true, axis=-1)
+    false_negatives = ops.sum(y_true * (1.0 - y_pred), axis=-1)
+    false_positives = ops.sum((1.0 - y_true) * y_pred, axis=-1)
+    return (false_negatives / ops.maximum(playing, 1.0)
+            + false_positives / ops.maximum(not_playing, 1.0))
+
+
+def get_loss(name: str):
+    """The Keras loss of a registry name (see ``LOSSES``)."""
+    from ...errors import lookup
+
+    return lookup(LOSSES, name, kind="loss")()
+
+
+LOSSES = {
+    "categorical-crossentropy": lambda: keras.losses.CategoricalCrossentropy(),
+    "bce": lambda: keras.losses.BinaryCrossentropy(),
+    "mse": lambda: keras.losses.MeanSquaredError(),
+    "balanced": lambda: balanced_error_loss,
+    "focal": lambda: keras.losses.BinaryFocalCrossentropy(gamma=2.0),
+}
+MULTI_LABEL_LOSSES = ("bce", "mse", "balanced", "focal")
