@@ -13,9 +13,12 @@ from .datasets import DATASETS
 from .errors import InstrumentBenchError, UnknownNameError
 from .features import FEATURES
 from .models import GRIDS, MODELS
+from .models.keras.losses import LOSS_DESCRIPTIONS
+from .protocol.predictors import PREDICTORS
 from .protocol.tasks import TASKS
 
-REGISTRIES = {"datasets": DATASETS, "features": FEATURES, "models": MODELS, "tasks": TASKS}
+REGISTRIES = {"datasets": DATASETS, "features": FEATURES, "models": MODELS, "tasks": TASKS,
+              "losses": LOSS_DESCRIPTIONS, "predictors": PREDICTORS}
 
 
 def _names(value: str) -> list[str]:
@@ -82,6 +85,9 @@ def cmd_list(args) -> int:
                 else:  # a Keras builder: its module's summary line; selected by early stopping
                     module = sys.modules[build.__module__]
                     print(_describe(name, module) + "  (Keras; epoch chosen on valid)")
+        elif kind == "losses":
+            for name, text in LOSS_DESCRIPTIONS.items():
+                print(f"  {name:<22} {text}")
         else:
             for name, obj in REGISTRIES[kind].items():
                 print(_describe(name, obj))
@@ -107,7 +113,7 @@ def cmd_run(args) -> int:
     summary = run_suite(suite, options, progress=not args.quiet, log=log)
     board = write_leaderboard(options.results_dir)
     if not board.empty:
-        cols = ["rank", "dataset", "task", "feature", "model", "n_seeds"]
+        cols = ["rank", "dataset", "task", "feature", "model", "loss", "predictor", "n_seeds"]
         cols += [c for c in ("accuracy_mean", "macro_f1_mean", "macro_f1_std", "fit_seconds_mean")
                  if c in board]
         print(board[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))

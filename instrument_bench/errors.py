@@ -32,7 +32,8 @@ class UnknownNameError(ConfigError):
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
-        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(self.valid)}")
+        plural = f"{kind}es" if kind.endswith("s") else f"{kind}s"
+        super().__init__(f"unknown {kind} {name!r}; valid {plural}: {', '.join(self.valid)}")
 
 
 class DatasetError(InstrumentBenchError):

@@ -120,7 +120,12 @@ def class_scores(model, X, *, multi_label: bool = False) -> np.ndarray:
     so 0.5 is the SVM's own margin and the ranking metrics see the decision values' order.
     """
     if hasattr(model, "predict_proba"):
-        return np.asarray(model.predict_proba(X))
+        proba = model.predict_proba(X)
+        if isinstance(proba, list):  # scikit-learn's multi-output models: one (n, 2) array per label
+            classes = model.steps[-1][1].classes_
+            return np.stack([p[:, list(c).index(1)] if 1 in c else np.zeros(len(p))
+                             for p, c in zip(proba, classes)], axis=1)
+        return np.asarray(proba)
     scores = np.asarray(model.decision_function(X))
     return 1.0 / (1.0 + np.exp(-scores)) if multi_label else scores
 
@@ -134,11 +139,16 @@ def selection_score(scores, y, *, multi_label: bool) -> float:
     return single_label_metrics(y, argmax(scores), n_classes=scores.shape[1])["macro_f1"]
 
 
+# classical models that fit every label of a multi-label task at once: scikit-learn's multi-output
+# trees and neighbours, XGBoost's multi-label mode; the others are wrapped one-vs-rest
+NATIVE_MULTI_LABEL = {"random-forest", "knn", "xgboost"}
+
+
 def build_classical(model_name: str, *, seed: int, n_jobs: int, multi_label: bool = False, **params):
-    """A classical model; for multi-label tasks its classifier is wrapped one-vs-rest (XGBoost
-    fits all labels at once in its own multi-label mode)."""
+    """A classical model; for multi-label tasks its classifier is wrapped one-vs-rest unless it
+    fits all labels at once (``NATIVE_MULTI_LABEL``)."""
     model = CLASSICAL_MODELS[model_name](seed=seed, n_jobs=n_jobs, **params)
-    if multi_label and model_name != "xgboost":
+    if multi_label and model_name not in NATIVE_MULTI_LABEL:
         name, classifier = model.steps[-1]
         model.steps[-1] = (name, OneVsRestClassifier(classifier))
     return model

@@ -26,3 +26,18 @@ def bench_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("INSTRUMENT_BENCH_HOME", str(home))
     return home
+
+
+# gm-mix, 8 pieces of 20 s (6 train_data, of which 1 is held out as valid, 2 test_data): every NSynth
+# family heard in valid or test is also heard in train.
+TINY_MIX = {"n_pieces": 8, "n_test": 2, "piece_seconds": 20.0}
+
+
+@pytest.fixture(scope="session")
+def tiny_mix_root(tmp_path_factory):
+    """A data root holding ``musicnet/``, a small gm-mix render in MusicNet's layout."""
+    from instrument_bench.datasets import gm_mix
+
+    root = tmp_path_factory.mktemp("mixdata")
+    gm_mix.render_dataset(root / "musicnet", jobs=2, progress=False, **TINY_MIX)
+    return root

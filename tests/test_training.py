@@ -85,3 +85,21 @@ def test_same_seed_same_model():
                       seed=7, config=TrainConfig(epochs=2, batch_size=8))[0] for _ in range(2)]
     a, b = (predict_scores(m, xv, window=None) for m in runs)
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["balanced", "focal"])
+def test_multi_label_windowed_training(loss):
+    """A windowed model on a 0/1 label matrix: sigmoid outputs, the loss given, max aggregation."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=(24, 3))
+    x = rng.standard_normal((24, 63, 8)).astype(np.float32) + 2.0 * y.repeat(8, axis=1)[:, None, :8]
+    config = TrainConfig(epochs=2, patience=1, batch_size=8, aggregate="max")
+    model, info = fit_keras(KERAS_MODELS["crnn-attention"], x_train=x[:16], y_train=y[:16],
+                            x_valid=x[16:], y_valid=y[16:], n_classes=3, seed=0, config=config,
+                            window=47, loss=loss)
+    assert model.get_layer("crnn_attention").layers[-1].activation.__name__ == "sigmoid"
+    assert model.loss is not None and info["epochs_trained"] >= 1
+    scores = predict_scores(model, x, window=47, aggregate="max")
+    assert scores.shape == (24, 3) and ((scores >= 0) & (scores <= 1)).all()
+    mean = predict_scores(model, x, window=47)
+    assert (scores >= mean - 1e-6).all()  # the max of a clip's windows is at least their mean

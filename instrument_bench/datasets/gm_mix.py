@@ -141,12 +141,12 @@ def _part(rng, *, program: int, active_bars, chords, scale, beats_per_bar: int =
     return notes
 
 
-def compose(index: int) -> dict:
+def compose(index: int, *, piece_seconds: float = PIECE_SECONDS) -> dict:
     """The score of piece ``index``: tempo, key, instruments and their notes (deterministic)."""
     rng = np.random.default_rng(SEED + index)
     tempo = int(rng.integers(80, 141))
     beat_seconds = 60.0 / tempo
-    n_bars = int(PIECE_SECONDS // (4 * beat_seconds))
+    n_bars = max(1, int(piece_seconds // (4 * beat_seconds)))
     key = int(rng.integers(0, 12))
     scale = [(key + d) % 12 for d in (MAJOR if rng.random() < 0.6 else MINOR)]
     progression = PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
@@ -173,11 +173,11 @@ def _note_value(beats: float) -> str:
     return NOTE_VALUES.get(float(beats), f"{beats:g} beats")
 
 
-def render_piece(index: int, root: Path, split: str) -> dict:
+def render_piece(index: int, root: Path, split: str, piece_seconds: float = PIECE_SECONDS) -> dict:
     """Render piece ``index`` into ``root/<split>_data`` and write its label CSV; return its metadata row."""
     import pretty_midi
 
-    score = compose(index)
+    score = compose(index, piece_seconds=piece_seconds)
     beat = score["beat_seconds"]
     n = int(round((score["n_bars"] * 4 * beat + 1.0) * SAMPLE_RATE))
     mix = np.zeros(n, dtype=np.float64)
@@ -216,13 +216,13 @@ def render_piece(index: int, root: Path, split: str) -> dict:
             "seconds": round(n / SAMPLE_RATE, 3)}
 
 
-def _settings(n_pieces: int, n_test: int) -> dict:
+def _settings(n_pieces: int, n_test: int, piece_seconds: float) -> dict:
     return {"version": VERSION, "n_pieces": n_pieces, "n_test": n_test, "seed": SEED,
-            "piece_seconds": PIECE_SECONDS, "sample_rate": SAMPLE_RATE}
+            "piece_seconds": piece_seconds, "sample_rate": SAMPLE_RATE}
 
 
-def render_dataset(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST, jobs: int = 1,
-                   progress: bool = True) -> Path:
+def render_dataset(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST,
+                   piece_seconds: float = PIECE_SECONDS, jobs: int = 1, progress: bool = True) -> Path:
     """Render gm-mix into ``root`` (MusicNet layout), replacing anything there.
 
     Parameters
@@ -233,6 +233,8 @@ def render_dataset(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST, jobs
         Number of pieces.
     n_test : int
         How many of them (the last ones) go to ``test_data``.
+    piece_seconds : float
+        Length of each piece (whole bars fitting in it, plus a 1 s tail).
     jobs : int
         Worker processes.
     progress : bool
@@ -244,14 +246,14 @@ def render_dataset(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST, jobs
     for split in ("train", "test"):
         (tmp / f"{split}_data").mkdir(parents=True)
         (tmp / f"{split}_labels").mkdir(parents=True)
-    tasks = [(k, tmp, "test" if k >= n_pieces - n_test else "train") for k in range(n_pieces)]
+    tasks = [(k, tmp, "test" if k >= n_pieces - n_test else "train", piece_seconds) for k in range(n_pieces)]
     rows = parallel_map(render_piece, tasks, jobs=jobs, desc="rendering gm-mix", unit="piece",
                         progress=progress)
     with open(tmp / musicnet.METADATA, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    (tmp / MARKER).write_text(json.dumps({**_settings(n_pieces, n_test),
+    (tmp / MARKER).write_text(json.dumps({**_settings(n_pieces, n_test, piece_seconds),
                                           "seconds": round(sum(r["seconds"] for r in rows), 1)}, indent=1))
     if root.exists():
         shutil.rmtree(root)
@@ -266,7 +268,7 @@ def ensure_rendered(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST, job
     marker = root / MARKER
     if marker.is_file():
         found = json.loads(marker.read_text())
-        if all(found.get(k) == v for k, v in _settings(n_pieces, n_test).items()):
+        if all(found.get(k) == v for k, v in _settings(n_pieces, n_test, PIECE_SECONDS).items()):
             return root
     return render_dataset(root, n_pieces=n_pieces, n_test=n_test, jobs=jobs, progress=progress)
 

@@ -43,3 +43,10 @@ LOSSES = {
     "focal": lambda: keras.losses.BinaryFocalCrossentropy(gamma=2.0),
 }
 MULTI_LABEL_LOSSES = ("bce", "mse", "balanced", "focal")
+LOSS_DESCRIPTIONS = {
+    "categorical-crossentropy": "softmax cross-entropy (single-label tasks)",
+    "bce": "binary cross-entropy on sigmoid outputs (multi-label default)",
+    "mse": "mean squared error on sigmoid outputs (seed 001's baseline)",
+    "balanced": "soft FN / N_playing + FP / N_not_playing per clip (seed 001)",
+    "focal": "binary focal cross-entropy, gamma 2",
+}
