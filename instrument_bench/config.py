@@ -13,6 +13,12 @@ Suites are TOML files in ``instrument_bench/suites/`` (or any path)::
     tasks = ["family"]
     features = ["mfcc-stats", "nsynth-attributes"]
     models = ["logreg", "xgboost"]
+    [[experiment]]
+    dataset = "gm-mix"
+    tasks = ["families"]        # multi-label: also losses, predictors, top_k, threshold
+    features = ["log-mel"]
+    models = ["cnn"]
+    losses = ["bce", "balanced"]
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ class FeatureSpec:
     frame_seconds : callable, optional
         ``frame_seconds(params, sample_rate) -> float``: the hop between frames of a
         ``(frames, bins)`` feature, so that models can cut windows of a given duration.
+    extract_batch : callable, optional
+        ``extract_batch(audio, *, sample_rate, **params) -> array``: the feature of a
+        ``(clips, samples)`` batch of equal-length clips at once (used when given).
     """
 
     name: str
@@ -36,6 +39,7 @@ class FeatureSpec:
     from_meta: Callable | None = None
     description: str = ""
     frame_seconds: Callable | None = None
+    extract_batch: Callable | None = None
 
     @property
     def needs_audio(self) -> bool:

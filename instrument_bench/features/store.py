@@ -55,7 +55,7 @@ def _extract_chunk(feature: str, items, sample_rate: int) -> np.ndarray:
     from . import FEATURES
 
     spec = FEATURES[feature]
-    rows, decoded = [], {}
+    clips, decoded = [], {}
     for path, start, duration in items:
         if path not in decoded:
             decoded = {path: load_audio(path, sample_rate=sample_rate)}
@@ -64,7 +64,11 @@ def _extract_chunk(feature: str, items, sample_rate: int) -> np.ndarray:
             a = int(round(start * sample_rate))
             n = len(audio) - a if duration is None else int(round(duration * sample_rate))
             audio = np.pad(audio[a:a + n], (0, max(0, n - len(audio[a:a + n]))))
-        rows.append(spec.extract(audio, sample_rate=sample_rate, **spec.params))
+        clips.append(audio)
+    if spec.extract_batch is not None and len({len(a) for a in clips}) == 1:
+        return np.asarray(spec.extract_batch(np.stack(clips), sample_rate=sample_rate, **spec.params),
+                          dtype=np.float32)
+    rows = [spec.extract(a, sample_rate=sample_rate, **spec.params) for a in clips]
     return np.stack(rows).astype(np.float32)
 
 
