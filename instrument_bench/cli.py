@@ -57,7 +57,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-root", type=Path,
                      help="folder holding real datasets (default: $INSTRUMENT_BENCH_DATA)")
     run.add_argument("--force", action="store_true", help="recompute cells already in runs.csv")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars or cell lines")
+    noise = run.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="no progress bars or cell lines")
+    noise.add_argument("-v", "--verbose", action="store_true", help="also Keras' per-epoch lines")
+
+    report = sub.add_parser("report", help="write results/report.html and its figures",
+                            description="Figures and a self-contained HTML report from a results folder.")
+    report.add_argument("--results", type=Path, default=Path("results"),
+                        help="results folder (default: ./results)")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    predict = sub.add_parser("predict", help="recognise the instruments in audio files",
+                             description="Run a trained model on audio files (wav, flac, ogg, mp3; any "
+                                         "rate, mono or stereo, any length).")
+    predict.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    predict.add_argument("--results", type=Path, default=Path("results"),
+                         help="results folder holding models/ (default: ./results)")
+    predict.add_argument("--model", help="a model folder, or a model_key / run_key from runs.csv "
+                                         "(default: the best saved model on the leaderboard)")
+    predict.add_argument("--dataset", help="pick the best model of this dataset (default: any)")
+    predict.add_argument("--task", help="pick the best model of this task (default: any)")
+    predict.add_argument("--predictor", help="predictor to apply (default: the leaderboard row's)")
+    predict.add_argument("--hop", type=float, help="seconds between windows (default: the clip length)")
+    predict.add_argument("--top", type=int, default=3, help="instruments to list per file (default 3)")
+    predict.add_argument("--json", action="store_true", help="print JSON (one object per file)")
+    predict.add_argument("--trust", action="store_true",
+                         help="load a pickled model from outside the results folder")
 
     show = sub.add_parser("list", help="list datasets, tasks, features, models and suites")
     show.add_argument("what", nargs="?", choices=[*REGISTRIES, "suites"],
@@ -108,15 +133,17 @@ def cmd_run(args) -> int:
     if not suite.experiments:
         raise InstrumentBenchError(f"suite {suite.name!r}: nothing left to run after the filters")
     options = RunOptions(results_dir=args.results, seeds=args.seeds or suite.seeds,
-                         jobs=max(1, args.jobs), force=args.force, data_root=args.data_root)
+                         jobs=max(1, args.jobs), force=args.force, data_root=args.data_root,
+                         verbose=args.verbose)
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     summary = run_suite(suite, options, progress=not args.quiet, log=log)
     board = write_leaderboard(options.results_dir)
-    if not board.empty:
+    if not board.empty:  # the top 5 of every dataset and task
         cols = ["rank", "dataset", "task", "feature", "model", "loss", "predictor", "n_seeds"]
-        cols += [c for c in ("accuracy_mean", "macro_f1_mean", "macro_f1_std", "fit_seconds_mean")
+        cols += [c for c in ("macro_f1_mean", "macro_f1_std", "accuracy_mean", "map_mean", "fit_seconds_mean")
                  if c in board]
-        print(board[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        top = board.groupby(["dataset", "task"], sort=False).head(5)
+        print(top[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
     print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
           f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
           f"leaderboard: {options.results_dir / 'leaderboard.csv'}")
@@ -127,11 +154,72 @@ def cmd_run(args) -> int:
     return 1 if summary.failed else 0
 
 
+def cmd_report(args) -> int:
+    """Write the HTML report."""
+    from .report import write_report
+
+    path = write_report(args.results, progress=not args.quiet)
+    print(f"report: {path} (figures in {path.parent / 'figures'})")
+    return 0
+
+
+def _model_folder(args) -> tuple[Path, str | None]:
+    from .predict import choose_model
+    from .results import RUNS, read_csv
+
+    if not args.model:
+        return choose_model(args.results, dataset=args.dataset, task=args.task)
+    folder = Path(args.model)
+    if folder.is_dir():
+        return folder, None
+    runs = read_csv(args.results / RUNS)
+    if not runs.empty and "model_key" in runs:
+        match = runs[(runs["model_key"] == args.model) | (runs["run_key"] == args.model)]
+        if len(match):
+            predictor = match["predictor"].iloc[0] if (match["run_key"] == args.model).any() else None
+            return args.results / "models" / match["model_key"].iloc[0], predictor
+    return args.results / "models" / args.model, None
+
+
+def cmd_predict(args) -> int:
+    """Recognise instruments in files; exit 1 if any file could not be read."""
+    import json
+
+    from .errors import AudioError
+    from .predict import load_model, predict_file
+
+    folder, predictor = _model_folder(args)
+    loaded = load_model(folder, results_dir=args.results, predictor=args.predictor or predictor,
+                        trust=args.trust)
+    manifest = loaded.manifest
+    if not args.json:
+        print(f"model {folder.name}: {manifest['dataset']}/{manifest['task']} {manifest['feature']} "
+              f"{manifest['model']}, predictor {loaded.predictor}", file=sys.stderr)
+    failed = 0
+    for path in args.files:
+        try:
+            out = predict_file(loaded, path, hop_seconds=args.hop, top=args.top)
+        except AudioError as exc:
+            failed += 1
+            print(f"instrument-bench: error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(out))
+            continue
+        top = ", ".join(f"{name} {score:.2f}" for name, score in out["top"])
+        print(f"{path}: {' + '.join(out['labels']) or '(none)'}   [{top}]")
+        for window in out["windows"]:
+            wtop = ", ".join(f"{name} {score:.2f}" for name, score in window["top"])
+            print(f"  {window['start']:8.2f}s  {' + '.join(window['labels']) or '(none)':<30} [{wtop}]")
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "list": cmd_list}[args.command](args)
+        return {"run": cmd_run, "list": cmd_list, "report": cmd_report,
+                "predict": cmd_predict}[args.command](args)
     except UnknownNameError as exc:
         print(f"instrument-bench: error: {exc}", file=sys.stderr)
         return 2

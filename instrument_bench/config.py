@@ -183,7 +183,10 @@ class RunOptions:
     data_root : Path or None
         Where real datasets live.
     save_models : bool
-        Save trained Keras models under ``results_dir/models/<run_key>/``.
+        Save trained models under ``results_dir/models/<model_key>/`` (the best seed of every
+        leaderboard row is kept).
+    verbose : bool
+        Print Keras' per-epoch lines.
     """
 
     results_dir: Path = Path("results")
@@ -192,6 +195,7 @@ class RunOptions:
     force: bool = False
     data_root: Path | None = None
     save_models: bool = True
+    verbose: bool = False
 
 
 @dataclass(frozen=True)

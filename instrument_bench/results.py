@@ -113,3 +113,32 @@ def write_leaderboard(results_dir) -> pd.DataFrame:
     if not board.empty:
         write_csv_atomic(board.round(4), results_dir / LEADERBOARD)
     return board
+
+
+def best_model_keys(runs: pd.DataFrame) -> dict[tuple, str]:
+    """For every leaderboard row (dataset, task, feature, model, loss, predictor), the ``model_key``
+    of its best seed by the primary metric."""
+    ok = runs[(runs["status"] == "ok")].copy() if not runs.empty else runs
+    if ok.empty or "model_key" not in ok:
+        return {}
+    ok = ok[ok["model_key"].notna()]
+    for column, default in GROUP_DEFAULTS.items():
+        ok[column] = ok[column].fillna(default) if column in ok else default
+    ok["_primary"] = [row[row["primary_metric"]] for _, row in ok.iterrows()]
+    best = ok.sort_values("_primary", ascending=False).groupby(GROUP, sort=False).head(1)
+    return {tuple(row[k] for k in GROUP): row["model_key"] for _, row in best.iterrows()}
+
+
+def prune_models(results_dir) -> int:
+    """Delete saved models (``models/<model_key>/``) that are not the best seed of any leaderboard
+    row; returns how many were deleted. The kept ones are what ``predict`` loads."""
+    import shutil
+
+    results_dir = Path(results_dir)
+    keep = set(best_model_keys(read_csv(results_dir / RUNS)).values())
+    deleted = 0
+    for folder in sorted((results_dir / "models").glob("*/manifest.json")):
+        if folder.parent.name not in keep:
+            shutil.rmtree(folder.parent)
+            deleted += 1
+    return deleted

@@ -41,6 +41,7 @@ from .protocol.metrics import (
 )
 from .protocol.predictors import MULTI_LABEL_PREDICTORS, PREDICTORS, argmax
 from .protocol.tasks import TASKS
+from .report import save_predictions
 
 VERSIONED = ("numpy", "scikit-learn", "xgboost", "librosa", "essentia", "pandas", "keras", "tensorflow")
 SPLITS = ("train", "valid", "test")
@@ -200,13 +201,14 @@ def keras_window(model_name: str, spec, sample_rate: int) -> int | None:
     return max(1, int(round(seconds / spec.frame_seconds(spec.params, sample_rate))))
 
 
-def _keras_cell(model_name, X, enc, *, seed, n_classes, multi_label, train_config, window, loss):
+def _keras_cell(model_name, X, enc, *, seed, n_classes, multi_label, train_config, window, loss,
+                verbose=0):
     from .models.keras.training import fit_keras, predict_scores
 
     t0 = time.perf_counter()
     model, info = fit_keras(KERAS_MODELS[model_name], x_train=X["train"], y_train=enc["train"],
                             x_valid=X["valid"], y_valid=enc["valid"], n_classes=n_classes, seed=seed,
-                            config=train_config, window=window, loss=loss)
+                            config=train_config, window=window, loss=loss, verbose=verbose)
     fit_seconds = time.perf_counter() - t0
     valid_scores = predict_scores(model, X["valid"], window=window, aggregate=train_config.aggregate)
     valid_score = selection_score(valid_scores, enc["valid"], multi_label=multi_label)
@@ -227,15 +229,30 @@ def check_feature_fits(model_name: str, spec, X) -> None:
                           f"{spec.name!r} gives one vector per clip")
 
 
-def save_keras_model(model, directory: Path, manifest: dict) -> None:
-    """Write ``model.keras`` and ``manifest.json`` (label map, feature, metrics) into ``directory``."""
+def save_model(model, directory: Path, manifest: dict) -> Path:
+    """Write a fitted model and its ``manifest.json`` into ``directory``, each atomically.
+
+    Keras models go to ``model.keras``; scikit-learn / XGBoost models to ``model.joblib``
+    (joblib, compressed), which ``predict`` loads only from the tool's own results folder unless
+    told to trust it.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / "model.tmp.keras"
-    model.save(tmp)
-    tmp.replace(directory / "model.keras")
+    if manifest.get("model_format") == "keras":
+        name = "model.keras"
+        tmp = directory / "model.tmp.keras"
+        model.save(tmp)
+    else:
+        import joblib
+
+        name = "model.joblib"
+        tmp = directory / "model.tmp.joblib"
+        joblib.dump(model, tmp, compress=3)
+    tmp.replace(directory / name)
     manifest_tmp = directory / "manifest.tmp.json"
-    manifest_tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    manifest_tmp.write_text(json.dumps({**manifest, "model_file": name}, indent=1, sort_keys=True,
+                                       default=str))
     manifest_tmp.replace(directory / "manifest.json")
+    return directory / name
 
 
 def encode_labels(task, y: dict) -> tuple[dict, list]:
@@ -269,7 +286,7 @@ def encode_labels(task, y: dict) -> tuple[dict, list]:
 
 def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs: int,
              train_config=None, sample_rate: int = 16000, loss: str | None = None,
-             predictors=None, top_k: int = 3, threshold: float = 0.5):
+             predictors=None, top_k: int = 3, threshold: float = 0.5, verbose: int = 0):
     """Fit, select and test one model on one feature.
 
     One fitted model gives one results row per predictor (each fitted on the valid split's
@@ -283,6 +300,8 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
         Per-class metrics, one list per predictor.
     model
         The fitted model.
+    outputs : dict
+        ``y_true`` (test labels in the label map's indices), ``scores`` and ``label_map``.
 
     Raises
     ------
@@ -302,7 +321,8 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
     if model_name in KERAS_MODELS:
         model, valid_scores, scores, info = _keras_cell(
             model_name, X, enc, seed=seed, n_classes=len(label_map), multi_label=multi_label,
-            train_config=train_config, window=keras_window(model_name, spec, sample_rate), loss=loss)
+            train_config=train_config, window=keras_window(model_name, spec, sample_rate), loss=loss,
+            verbose=verbose)
     else:
         model, valid_scores, scores, info = _classical_cell(model_name, X, enc, seed=seed, n_jobs=n_jobs,
                                                             multi_label=multi_label)
@@ -322,7 +342,7 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
         rows.append({**metrics, **info, "predictor": name,
                      "predictor_params": json.dumps(params, sort_keys=True)})
         per_class.append(classes)
-    return rows, per_class, model
+    return rows, per_class, model, {"y_true": enc["test"], "scores": scores, "label_map": label_map}
 
 
 def _cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss) -> dict:
@@ -362,29 +382,34 @@ def _run_and_record(*, config, dataset, task, spec, model_name, seed, X, y, opti
             "feature": spec.name, "model": model_name, "loss": loss, "seed": seed,
             "primary_metric": task.primary_metric, "model_key": model_key}
     try:
-        rows, per_class, model = run_cell(
+        rows, per_class, model, outputs = run_cell(
             model_name=model_name, task=task, spec=spec, X=X, y=y, seed=seed, n_jobs=options.jobs,
             train_config=train_config, sample_rate=dataset.sample_rate,
             loss=None if loss == "-" else loss, predictors=predictors, top_k=exp.top_k,
-            threshold=exp.threshold)
+            threshold=exp.threshold, verbose=2 if options.verbose else 0)
         rows = [{**base, "run_key": keys[r["predictor"]], **r} for r in rows]
         summary.computed += 1
         log(f"{cell}: " + ", ".join(f"{r['predictor']} {task.primary_metric}={r[task.primary_metric]:.3f}"
                                     for r in rows) + f" (fit {rows[0]['fit_seconds']:.1f}s)")
-        if model_name in KERAS_MODELS:
+        keras_model = model_name in KERAS_MODELS
+        if keras_model:
             import keras
 
             for r in rows:
                 r["backend"] = keras.backend.backend()
-            if options.save_models:
-                frame = spec.frame_seconds(spec.params, dataset.sample_rate) if spec.frame_seconds else None
-                save_keras_model(model, results_dir / "models" / model_key, {
-                    **config, "task_kind": task.kind, "label_map": json.loads(rows[0]["label_map"]),
-                    "frame_seconds": frame, "sample_rate": dataset.sample_rate,
-                    "backend": rows[0]["backend"],
-                    "predictors": {r["predictor"]: json.loads(r["predictor_params"]) for r in rows},
-                    "metrics": {r["predictor"]: {k: r[k] for k in ("macro_f1", "micro_f1")} for r in rows},
-                    "versions": json.loads(context["versions"])})
+        save_predictions(results_dir, model_key, clip_ids=[c.clip_id for c in dataset.split("test")],
+                         **outputs)
+        if options.save_models:
+            frame = spec.frame_seconds(spec.params, dataset.sample_rate) if spec.frame_seconds else None
+            save_model(model, results_dir / "models" / model_key, {
+                **config, "model_key": model_key, "model_format": "keras" if keras_model else "joblib",
+                "task_kind": task.kind, "label_map": outputs["label_map"], "frame_seconds": frame,
+                "window_frames": rows[0].get("window_frames") or None,
+                "aggregate": train_config.aggregate, "sample_rate": dataset.sample_rate,
+                "clip_seconds": dataset.clip_seconds, "backend": rows[0].get("backend"),
+                "predictors": {r["predictor"]: json.loads(r["predictor_params"]) for r in rows},
+                "metrics": {r["predictor"]: {k: r[k] for k in ("macro_f1", "micro_f1")} for r in rows},
+                "versions": json.loads(context["versions"])})
     except (InstrumentBenchError, ValueError) as exc:
         rows = [{**base, "run_key": keys[p], "predictor": p, "status": "failed", "error": str(exc)}
                 for p in predictors]
@@ -471,4 +496,6 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                                             exp=exp, train_config=train_config, context=context,
                                             summary=summary, log=log)
     results.write_leaderboard(results_dir)
+    if options.save_models:
+        results.prune_models(results_dir)
     return summary

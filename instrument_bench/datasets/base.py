@@ -59,6 +59,9 @@ class Dataset:
         Every clip, in a fixed order.
     version : str
         A string that changes whenever the data changes (part of feature cache keys).
+    clip_seconds : float or None
+        The length of every clip, where the dataset fixes one (what ``predict`` cuts a user's
+        recording into).
     """
 
     name: str
@@ -66,6 +69,7 @@ class Dataset:
     sample_rate: int
     clips: tuple
     version: str = ""
+    clip_seconds: float | None = None
 
     def split(self, name: str) -> list[Clip]:
         """Clips of one split, in dataset order."""

@@ -23,6 +23,7 @@ from .base import SPLITS, Clip, Dataset
 from .gm import NSYNTH_FAMILIES, NSYNTH_QUALITIES, NSYNTH_SOURCES
 
 SAMPLE_RATE = 16000
+CLIP_SECONDS = 4.0  # every NSynth note is 4 s long
 REQUIRED_FIELDS = {
     "note_str": str, "instrument": int, "instrument_str": str, "instrument_family": int,
     "instrument_family_str": str, "instrument_source": int, "instrument_source_str": str,
@@ -100,7 +101,7 @@ def read_layout(root, *, name: str = "nsynth", version: str = "") -> Dataset:
             seen[note] = split
             clips.append(Clip(note, audio_dir / f"{note}.wav", split, example))
     return Dataset(name=name, root=root, sample_rate=SAMPLE_RATE, clips=tuple(clips),
-                   version=version)
+                   version=version, clip_seconds=CLIP_SECONDS)
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True) -> Dataset:
