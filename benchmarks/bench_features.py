@@ -11,10 +11,13 @@ decoded into memory) in one process with every thread pool limited to one thread
 - ``fft-floor``: bare ``scipy.fft.rfft`` power spectra of the same frames (framing, window, FFT,
   ``|X|^2``, nothing else): the floor no spectral feature can beat.
 
-Then the project path on both cores (joblib worker processes over batches, as ``run`` extracts).
+Then the project path on both cores: joblib worker processes, each reading its share of the clips
+from a memory-mapped file (as ``run``'s workers read their own audio files) and writing its rows
+into a memory-mapped output (as the feature store does); the same shard path in one process
+(``project-1-core-sharded``) gives the scaling ratio.
 Prints a table (throughput, ratio to the floor) and appends it to ``results/benchmarks.csv``.
 
-    python benchmarks/bench_features.py [--clips 512] [--batch 16] [--repeats 3]
+    python benchmarks/bench_features.py [--clips 4096] [--batch 16] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import os
 import platform
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -95,6 +99,15 @@ def project_batches(feature, batches):
         return [spec.extract_batch(b, sample_rate=SR, **spec.params) for b in batches]
 
 
+def project_shard(feature, path, out, ranges):
+    """A worker's share, as ``run``'s workers do it: read its clips (memory-mapped here, files
+    there) and write its rows straight into the memory-mapped output."""
+    audio, target = np.load(path, mmap_mode="r"), np.load(out, mmap_mode="r+")
+    for (a, b), rows in zip(ranges, project_batches(feature, [np.asarray(audio[a:b]) for a, b in ranges])):
+        target[a:b] = rows
+    target.flush()
+
+
 def timed(fn, repeats):
     best = np.inf
     for _ in range(repeats):
@@ -124,26 +137,38 @@ def measure(feature, reference, audio, batches, *, repeats: int) -> dict[str, fl
             fn()  # warm-up: filterbanks, FFT plans, imports
             measured[name] = audio_seconds / timed(fn, repeats)
     jobs = os.cpu_count() or 1
-    chunks = [batches[i::jobs] for i in range(jobs)]
-    with Parallel(n_jobs=jobs) as parallel:
-        def run():
-            return parallel(delayed(project_batches)(feature, c) for c in chunks)
+    size = len(batches[0])
+    ranges = [(i, min(i + size, len(audio))) for i in range(0, len(audio), size)]
+    shape = project_batches(feature, [audio[:1]])[0].shape[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        path, out = Path(tmp) / "audio.npy", Path(tmp) / "out.npy"
+        np.save(path, audio)
+        np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=(len(audio), *shape)).flush()
+        with Parallel(n_jobs=jobs) as parallel:
+            def run():
+                return parallel(delayed(project_shard)(feature, path, out, ranges[i::jobs])
+                                for i in range(jobs))
 
-        run()  # start the workers
-        measured[f"project-{jobs}-cores"] = seconds / timed(run, repeats)
+            run()  # start the workers
+            measured[f"project-{jobs}-cores"] = seconds / timed(run, repeats)
+        # the same shard path (read memory-mapped, write memory-mapped) in this process, for the ratio
+        def one_process():
+            return project_shard(feature, path, out, ranges)
+
+        measured["project-1-core-sharded"] = seconds / timed(one_process, repeats)
     return measured
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=int, default=512)
+    parser.add_argument("--clips", type=int, default=4096)
     parser.add_argument("--batch", type=int, default=16, help="clips per batch (the store's chunk)")
-    parser.add_argument("--repeats", type=int, default=3, help="best of N timings")
+    parser.add_argument("--repeats", type=int, default=5, help="best of N timings")
     args = parser.parse_args(argv)
 
     dataset = gm_notes.load(progress=False)
-    clips = dataset.split("train")[:args.clips]
-    audio = np.stack([load_audio(c.path, sample_rate=SR) for c in clips])
+    notes = [load_audio(c.path, sample_rate=SR) for c in dataset.clips[:args.clips]]
+    audio = np.stack([notes[i % len(notes)] for i in range(args.clips)])  # repeated past 3,111 notes
     batches = [audio[i:i + args.batch] for i in range(0, len(audio), args.batch)]
     rows = []
     for feature, reference in (("mfcc-stats", librosa_mfcc_stats), ("log-mel", librosa_log_mel)):
@@ -157,7 +182,7 @@ def main(argv=None) -> int:
                          "python": platform.python_version(), "librosa": librosa.__version__,
                          "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds")})
             print(rows[-1], flush=True)
-        scaling = measured[f"project-{jobs}-cores"] / measured["project"]
+        scaling = measured[f"project-{jobs}-cores"] / measured["project-1-core-sharded"]
         print(f"{feature}: {jobs} cores / 1 core = {scaling:.2f}x")
     table = pd.DataFrame(rows)
     print(table[["feature", "path", "cores", "x_realtime", "ratio_to_floor"]].to_string(index=False))

@@ -85,27 +85,42 @@ def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK) -> list[
     return chunks + ([current] if current else [])
 
 
-def _chunks(clips, spec, *, sample_rate, jobs, progress, desc):
-    if not spec.needs_audio:
-        yield np.stack([spec.from_meta(c.meta) for c in clips]).astype(np.float32)
-        return
-    tasks = [(spec.name, [(c.path, c.start, c.duration) for c in chunk], sample_rate)
-             for chunk in chunk_clips(clips)]
-    yield from parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=desc or f"extracting {spec.name}",
-                             unit="chunk", progress=progress)
+def _extract_into(feature: str, items, sample_rate: int, out: str, offset: int) -> list[int]:
+    """Compute a chunk and write it into rows ``offset...`` of the ``.npy`` file ``out`` (opened
+    memory-mapped by the worker itself, so no feature array travels back to the parent); return
+    the chunk's row numbers holding non-finite values."""
+    block = _extract_chunk(feature, items, sample_rate)
+    target = np.load(out, mmap_mode="r+")
+    if block.shape[1:] != target.shape[1:]:
+        raise FeatureError(f"{feature}: {items[0][0]} gives shape {block.shape[1:]}, other clips "
+                           f"{target.shape[1:]}; a feature must have one shape per dataset")
+    target[offset:offset + len(block)] = block
+    target.flush()
+    return _non_finite_rows(block)
 
 
-def _check_finite(block, clips, spec, offset):
-    bad = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
-    if bad.any():
-        names = ", ".join(str(clips[offset + i].path or clips[offset + i].clip_id)
-                          for i in np.where(bad)[0][:5])
+def _non_finite_rows(block) -> list[int]:
+    """Row numbers of ``block`` holding NaN or infinite values."""
+    return np.flatnonzero(~np.isfinite(block.reshape(len(block), -1)).all(axis=1)).tolist()
+
+
+def _raise_non_finite(spec, clips, rows: list) -> None:
+    if len(rows):
+        names = ", ".join(str(clips[i].path or clips[i].clip_id) for i in rows[:5])
         raise FeatureError(f"{spec.name}: non-finite values for {names}")
+
+
+def _items(chunk) -> list[tuple]:
+    return [(c.path, c.start, c.duration) for c in chunk]
 
 
 def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: bool = True,
                      desc: str = "", out=None) -> np.ndarray:
     """Compute one feature for a list of clips (no cache).
+
+    Clips are processed in chunks (:func:`chunk_clips`) on ``jobs`` worker processes. With
+    ``out``, every worker writes its rows straight into the memory-mapped output file, so neither
+    the parent nor the pipe between them ever holds more than a chunk.
 
     Parameters
     ----------
@@ -128,20 +143,50 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     -------
     np.ndarray
         ``(len(clips), *feature_shape)`` float32 (a memmap when ``out`` is given).
+
+    Raises
+    ------
+    FeatureError
+        A clip gives non-finite values or a shape unlike the others.
     """
     if not clips:
         raise FeatureError(f"{spec.name}: no clips to compute features for")
-    result, offset = None, 0
-    for block in _chunks(clips, spec, sample_rate=sample_rate, jobs=jobs, progress=progress, desc=desc):
-        _check_finite(block, clips, spec, offset)
-        if result is None:
-            shape = (len(clips), *block.shape[1:])
-            result = (np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
-                      if out is not None else np.empty(shape, dtype=np.float32))
-        result[offset:offset + len(block)] = block
-        offset += len(block)
+    if not spec.needs_audio:
+        result = np.stack([spec.from_meta(c.meta) for c in clips]).astype(np.float32)
+        _raise_non_finite(spec, clips, _non_finite_rows(result))
+        if out is None:
+            return result
+        target = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=result.shape)
+        target[:] = result
+        target.flush()
+        return target
+    chunks = chunk_clips(clips)
+    offsets = np.cumsum([0] + [len(c) for c in chunks])
+    first = _extract_chunk(spec.name, _items(chunks[0]), sample_rate)  # gives the shape
+    shape = (len(clips), *first.shape[1:])
+    result = (np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
+              if out is not None else np.empty(shape, dtype=np.float32))
+    result[:len(first)] = first
+    bad = _non_finite_rows(first)
+    label = desc or f"extracting {spec.name}"
     if out is not None:
         result.flush()
+        tasks = [(spec.name, _items(chunk), sample_rate, str(out), int(offset))
+                 for chunk, offset in zip(chunks[1:], offsets[1:])]
+        for offset, rows in zip(offsets[1:], parallel_imap(_extract_into, tasks, jobs=jobs, desc=label,
+                                                           unit="chunk", progress=progress)):
+            bad += [int(offset) + r for r in rows]
+        result = np.load(out, mmap_mode="r+")
+    else:
+        tasks = [(spec.name, _items(chunk), sample_rate) for chunk in chunks[1:]]
+        for offset, block in zip(offsets[1:], parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label,
+                                                            unit="chunk", progress=progress)):
+            if block.shape[1:] != shape[1:]:
+                raise FeatureError(f"{spec.name}: clips give shapes {shape[1:]} and {block.shape[1:]}; "
+                                   "a feature must have one shape per dataset")
+            result[offset:offset + len(block)] = block
+            bad += _non_finite_rows(block)
+    _raise_non_finite(spec, clips, sorted(bad))
     return result
 
 
