@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import json
 import pickle
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +31,7 @@ from . import __version__, results
 from .config import RunOptions, Suite, TrainConfig, data_home
 from .datasets import DATASETS
 from .errors import ConfigError, DatasetError, DatasetNotFoundError, InstrumentBenchError, lookup
+from .executors import progress_bar
 from .features import FEATURES
 from .features.store import library_versions, load_features
 from .models import CLASSICAL_MODELS, GRIDS, KERAS_MODELS, MODELS, TIME_FREQUENCY, WINDOW_SECONDS
@@ -429,6 +432,42 @@ def _run_and_record(*, config, dataset, task, spec, model_name, seed, X, y, opti
     results.record_runs(results_dir, rows, class_rows)
 
 
+def _n_cells(exp, seeds: int) -> int:
+    """Cells (fits) of an experiment block: features x tasks x models x losses x seeds."""
+    return seeds * len(exp.features) * sum(len(cell_plan(exp, TASKS[t], m)[0])
+                                           for t in exp.tasks for m in exp.models)
+
+
+def _run_experiment(exp, dataset, *, options, train_config, done, context, summary, log, progress, bar):
+    """Every cell of one experiment block on its loaded dataset (finished cells are skipped)."""
+    cache_dir = data_home() / "features"
+    split_hash = dataset.split_hash()
+    for task_name in exp.tasks:
+        task = TASKS[task_name]
+        y = {s: task.labels(dataset.split(s)) for s in SPLITS}
+        for feature_name in exp.features:
+            spec = FEATURES[feature_name]
+            X = None
+            for model_name in exp.models:
+                losses, predictors = cell_plan(exp, task, model_name)
+                for loss, seed in itertools.product(losses, range(options.seeds)):
+                    config = _cell_config(dataset, split_hash, task, spec, model_name, seed, train_config,
+                                          loss)
+                    keys = {run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold)
+                            for p in predictors}
+                    if keys <= done:
+                        summary.cached += 1
+                        bar.update()
+                        continue
+                    if X is None:
+                        X = {s: load_features(dataset, s, spec, cache_dir=cache_dir, jobs=options.jobs,
+                                              progress=progress) for s in SPLITS}
+                    _run_and_record(config=config, dataset=dataset, task=task, spec=spec,
+                                    model_name=model_name, seed=seed, X=X, y=y, options=options, exp=exp,
+                                    train_config=train_config, context=context, summary=summary, log=log)
+                    bar.update()
+
+
 def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=print) -> RunSummary:
     """Run every cell of ``suite`` and rebuild the leaderboard.
 
@@ -454,47 +493,29 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
     summary = RunSummary()
     context = {"git_commit": git_commit(), "instrument_bench": __version__,
                "versions": json.dumps(library_versions(VERSIONED), sort_keys=True)}
-    cache_dir = data_home() / "features"
+    total = sum(_n_cells(exp, options.seeds) for exp in suite.experiments)
     loaded = {}
-    for exp in suite.experiments:
-        if exp.dataset in summary.skipped_datasets:
-            continue
-        try:
-            if exp.dataset not in loaded:
-                loaded[exp.dataset] = load_dataset(exp.dataset, options=suite.datasets.get(exp.dataset, {}),
-                                                   data_root=options.data_root, jobs=options.jobs,
-                                                   progress=progress)
-            dataset = loaded[exp.dataset]
-        except DatasetNotFoundError as exc:
-            summary.skipped_datasets[exp.dataset] = str(exc)
-            log(f"skipped dataset {exp.dataset}: {exc}")
-            continue
-        split_hash = dataset.split_hash()
-        for task_name in exp.tasks:
-            task = TASKS[task_name]
-            y = {s: task.labels(dataset.split(s)) for s in SPLITS}
-            for feature_name in exp.features:
-                spec = FEATURES[feature_name]
-                X = None
-                for model_name in exp.models:
-                    losses, predictors = cell_plan(exp, task, model_name)
-                    for loss in losses:
-                        for seed in range(options.seeds):
-                            config = _cell_config(dataset, split_hash, task, spec, model_name, seed,
-                                                  train_config, loss)
-                            keys = {run_key(**config, predictor=p, top_k=exp.top_k,
-                                            threshold=exp.threshold) for p in predictors}
-                            if keys <= done:
-                                summary.cached += 1
-                                continue
-                            if X is None:
-                                X = {s: load_features(dataset, s, spec, cache_dir=cache_dir,
-                                                      jobs=options.jobs, progress=progress)
-                                     for s in SPLITS}
-                            _run_and_record(config=config, dataset=dataset, task=task, spec=spec,
-                                            model_name=model_name, seed=seed, X=X, y=y, options=options,
-                                            exp=exp, train_config=train_config, context=context,
-                                            summary=summary, log=log)
+    with progress_bar(total=total, desc="cells", unit="cell", enabled=progress) as bar:
+        def say(message):  # a log line that does not tear the progress bars
+            with bar.external_write_mode(file=sys.stderr):
+                log(message)
+
+        for exp in suite.experiments:
+            try:
+                if exp.dataset in summary.skipped_datasets:
+                    raise DatasetNotFoundError(summary.skipped_datasets[exp.dataset])
+                if exp.dataset not in loaded:
+                    loaded[exp.dataset] = load_dataset(
+                        exp.dataset, options=suite.datasets.get(exp.dataset, {}), data_root=options.data_root,
+                        jobs=options.jobs, progress=progress)
+            except DatasetNotFoundError as exc:
+                if exp.dataset not in summary.skipped_datasets:
+                    summary.skipped_datasets[exp.dataset] = str(exc)
+                    say(f"skipped dataset {exp.dataset}: {exc}")
+                bar.update(_n_cells(exp, options.seeds))
+                continue
+            _run_experiment(exp, loaded[exp.dataset], options=options, train_config=train_config, done=done,
+                            context=context, summary=summary, log=say, progress=progress, bar=bar)
     results.write_leaderboard(results_dir)
     if options.save_models:
         results.prune_models(results_dir)
