@@ -167,6 +167,8 @@ def confusion(pred: dict, title: str, path: Path) -> Path:
 def curves(pred: dict, title: str, path: Path) -> Path:
     """Per-class ROC and precision-recall curves of a multi-label run."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax in axes:
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 20 distinct colours: one per class
     y, scores = pred["y_true"], pred["scores"]
     for k, name in enumerate(pred["label_map"]):
         if 0 < y[:, k].sum() < len(y):
@@ -194,9 +196,11 @@ def _table(board: pd.DataFrame, kind: str) -> str:
                                         zip(board[f"{primary}_mean"], board[f"{primary}_std"])]
     for metric in metrics[1:]:
         frame[metric] = board[f"{metric}_mean"].round(3)
-    for cost in ("fit_seconds_mean", "params_count_mean", "model_bytes_mean"):
-        if cost in board:
-            frame[cost.replace("_mean", "")] = board[cost].round(2)
+    if "fit_seconds_mean" in board:
+        frame["fit_seconds"] = board["fit_seconds_mean"].round(2)
+    for count in ("params_count_mean", "model_bytes_mean"):
+        if count in board:
+            frame[count.replace("_mean", "")] = [f"{v:,.0f}" if pd.notna(v) else "" for v in board[count]]
     return frame.to_html(index=False, border=0, classes="board", na_rep="")
 
 
