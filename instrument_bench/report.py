@@ -218,13 +218,10 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
     if board.empty:
         raise InstrumentBenchError(f"{results_dir / results.RUNS}: no finished runs to report on; "
                                    "run a suite first")
-    runs = runs[runs["status"] == "ok"].copy()
-    for column, default in results.GROUP_DEFAULTS.items():
-        runs[column] = runs[column].fillna(default) if column in runs else default
+    runs = results.with_group_defaults(runs[runs["status"] == "ok"])
     per_class = results.read_csv(results_dir / results.PER_CLASS)
-    for column, default in results.GROUP_DEFAULTS.items():
-        if not per_class.empty:
-            per_class[column] = per_class[column].fillna(default) if column in per_class else default
+    if not per_class.empty:
+        per_class = results.with_group_defaults(per_class)
     figures = results_dir / FIGURES
     figures.mkdir(parents=True, exist_ok=True)
     groups = list(board.groupby(["dataset", "task"], sort=True))

@@ -71,6 +71,14 @@ def record_runs(results_dir, rows: list[dict], per_class: list[dict]) -> None:
                          results_dir / name)
 
 
+def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with ``loss`` / ``predictor`` filled in for rows written before they existed."""
+    frame = frame.copy()
+    for column, default in GROUP_DEFAULTS.items():
+        frame[column] = frame[column].fillna(default) if column in frame else default
+    return frame
+
+
 def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds per dataset x task x feature x model, ranked by the primary metric.
 
@@ -87,11 +95,9 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     """
     if runs.empty:
         return pd.DataFrame()
-    ok = runs[runs["status"] == "ok"].copy()
+    ok = with_group_defaults(runs[runs["status"] == "ok"])
     if ok.empty:
         return pd.DataFrame()
-    for column, default in GROUP_DEFAULTS.items():
-        ok[column] = ok[column].fillna(default) if column in ok else default
     metrics = [m for m in dict.fromkeys((*SINGLE_LABEL_METRICS, *MULTI_LABEL_METRICS, *COST_COLUMNS))
                if m in ok and ok[m].notna().any()]
     grouped = ok.groupby(GROUP, sort=False)
@@ -118,12 +124,11 @@ def write_leaderboard(results_dir) -> pd.DataFrame:
 def best_model_keys(runs: pd.DataFrame) -> dict[tuple, str]:
     """For every leaderboard row (dataset, task, feature, model, loss, predictor), the ``model_key``
     of its best seed by the primary metric."""
-    ok = runs[(runs["status"] == "ok")].copy() if not runs.empty else runs
-    if ok.empty or "model_key" not in ok:
+    if runs.empty or "model_key" not in runs:
         return {}
-    ok = ok[ok["model_key"].notna()]
-    for column, default in GROUP_DEFAULTS.items():
-        ok[column] = ok[column].fillna(default) if column in ok else default
+    ok = with_group_defaults(runs[(runs["status"] == "ok") & runs["model_key"].notna()])
+    if ok.empty:
+        return {}
     ok["_primary"] = [row[row["primary_metric"]] for _, row in ok.iterrows()]
     best = ok.sort_values("_primary", ascending=False).groupby(GROUP, sort=False).head(1)
     return {tuple(row[k] for k in GROUP): row["model_key"] for _, row in best.iterrows()}

@@ -24,7 +24,7 @@ valid_fraction = 0.2
 dataset = "nsynth"
 tasks = ["family"]
 features = ["mfcc-stats"]
-models = ["logreg", "random-forest", "mlp"]
+models = ["logreg", "mlp"]
 [[experiment]]
 dataset = "nsynth"
 tasks = ["family"]
