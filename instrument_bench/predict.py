@@ -126,13 +126,10 @@ def window_scores(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
     spec = FEATURES[manifest["feature"]]
     params = manifest.get("feature_params", spec.params)
     rate = manifest["sample_rate"]
-    if spec.extract_batch is not None:
-        x = np.asarray(spec.extract_batch(batch, sample_rate=rate, **params), dtype=np.float32)
-    elif spec.extract is not None:
-        x = np.stack([spec.extract(a, sample_rate=rate, **params) for a in batch]).astype(np.float32)
-    else:
+    if not spec.needs_audio:
         raise ConfigError(f"feature {spec.name!r} is read from dataset metadata, not audio; a model "
                           "trained on it cannot score a recording")
+    x = spec.extract_many(list(batch), sample_rate=rate, params=params)
     if manifest.get("model_format") == "keras":
         from .models.keras.training import predict_scores
 

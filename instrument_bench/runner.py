@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 from sklearn.model_selection import ParameterGrid
 from sklearn.multiclass import OneVsRestClassifier
 
@@ -37,6 +38,7 @@ from .features.store import library_versions, load_features
 from .models import CLASSICAL_MODELS, GRIDS, KERAS_MODELS, MODELS, TIME_FREQUENCY, WINDOW_SECONDS
 from .models.keras.losses import LOSSES
 from .protocol.metrics import (
+    mean_average_precision,
     multi_label_metrics,
     per_class_metrics,
     per_class_multi_label,
@@ -85,8 +87,9 @@ def load_dataset(name: str, *, options: dict, data_root=None, jobs: int = 1, pro
         The loader does not take one of the options.
     """
     loader = lookup(DATASETS, name, kind="dataset")
-    accepted = set(inspect.signature(loader).parameters)
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(loader).parameters.values())
+    parameters = inspect.signature(loader).parameters
+    accepted = set(parameters)
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     unknown = sorted(k for k in options if k not in accepted and not accepts_any)
     if unknown:
         raise ConfigError(f"dataset {name!r} takes no option {', '.join(unknown)}")
@@ -131,7 +134,7 @@ def class_scores(model, X, *, multi_label: bool = False) -> np.ndarray:
                              for p, c in zip(proba, classes)], axis=1)
         return np.asarray(proba)
     scores = np.asarray(model.decision_function(X))
-    return 1.0 / (1.0 + np.exp(-scores)) if multi_label else scores
+    return expit(scores) if multi_label else scores
 
 
 def selection_score(scores, y, *, multi_label: bool) -> float:
@@ -139,7 +142,7 @@ def selection_score(scores, y, *, multi_label: bool) -> float:
     precision over the labels (multi-label; threshold-free, so the choice does not depend on the
     predictor applied afterwards)."""
     if multi_label:
-        return multi_label_metrics(y, (scores >= 0.5).astype(int), scores)["map"]
+        return mean_average_precision(y, scores)
     return single_label_metrics(y, argmax(scores), n_classes=scores.shape[1])["macro_f1"]
 
 
@@ -371,14 +374,13 @@ def cell_plan(exp, task, model_name) -> tuple[list, list]:
     return losses, predictors
 
 
-def _run_and_record(*, config, dataset, task, spec, model_name, seed, X, y, options, exp,
+def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y, options, exp,
                     train_config, context, summary, log) -> None:
     """Run one cell, save its model, and write its rows (one per predictor) and per-class rows."""
     results_dir = Path(options.results_dir)
     loss = config.get("loss", "-")
-    _, predictors = cell_plan(exp, task, model_name)
+    predictors = list(keys)
     model_key = run_key(**config)
-    keys = {p: run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold) for p in predictors}
     cell = f"{dataset.name}/{task.name}/{spec.name}/{model_name}" + (f"/{loss}" if loss != "-" else "") \
         + f"/seed{seed}"
     base = {"status": "ok", "dataset": dataset.name, "task": task.name, "task_kind": task.kind,
@@ -453,16 +455,16 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                 for loss, seed in itertools.product(losses, range(options.seeds)):
                     config = _cell_config(dataset, split_hash, task, spec, model_name, seed, train_config,
                                           loss)
-                    keys = {run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold)
+                    keys = {p: run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold)
                             for p in predictors}
-                    if keys <= done:
+                    if set(keys.values()) <= done:
                         summary.cached += 1
                         bar.update()
                         continue
                     if X is None:
                         X = {s: load_features(dataset, s, spec, cache_dir=cache_dir, jobs=options.jobs,
                                               progress=progress) for s in SPLITS}
-                    _run_and_record(config=config, dataset=dataset, task=task, spec=spec,
+                    _run_and_record(config=config, keys=keys, dataset=dataset, task=task, spec=spec,
                                     model_name=model_name, seed=seed, X=X, y=y, options=options, exp=exp,
                                     train_config=train_config, context=context, summary=summary, log=log)
                     bar.update()

@@ -206,11 +206,10 @@ def render_piece(index: int, root: Path, split: str, piece_seconds: float = PIEC
         writer.writerow(musicnet.LABEL_COLUMNS)
         for a, b, code, pitch, start, length, value in sorted(rows):
             writer.writerow([a, b, code, pitch, f"{start:g}", f"{length:g}", value])
-    import pretty_midi as pm
-
-    names = [pm.program_to_instrument_name(p) for p in score["programs"]]
+    names = [pretty_midi.program_to_instrument_name(p) for p in score["programs"]]
+    key = pretty_midi.note_number_to_name(60 + score["key"])[:-1]
     return {"id": rid, "composer": "gm-mix", "composition": f"Piece {index + 1}",
-            "movement": f"{score['tempo']} bpm, key {pm.note_number_to_name(60 + score['key'])[:-1]}",
+            "movement": f"{score['tempo']} bpm, key {key}",
             "ensemble": " / ".join(names), "source": f"instrument_bench gm-mix v{VERSION}",
             "transcriber": "generated", "catalog_name": f"GM{index + 1:03d}",
             "seconds": round(n / SAMPLE_RATE, 3)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -45,3 +47,13 @@ class FeatureSpec:
     def needs_audio(self) -> bool:
         """True when the feature reads the clip's audio."""
         return self.extract is not None
+
+    def extract_many(self, clips, *, sample_rate: int, params: dict | None = None):
+        """Features of several clips as one float32 array: one ``extract_batch`` call when the
+        feature has one and the clips are of one length, else ``extract`` clip by clip."""
+        params = self.params if params is None else params
+        if self.extract_batch is not None and len({len(a) for a in clips}) == 1:
+            return np.asarray(self.extract_batch(np.stack(clips), sample_rate=sample_rate, **params),
+                              dtype=np.float32)
+        rows = [self.extract(a, sample_rate=sample_rate, **params) for a in clips]
+        return np.stack(rows).astype(np.float32)

@@ -65,11 +65,7 @@ def _extract_chunk(feature: str, items, sample_rate: int) -> np.ndarray:
             n = len(audio) - a if duration is None else int(round(duration * sample_rate))
             audio = np.pad(audio[a:a + n], (0, max(0, n - len(audio[a:a + n]))))
         clips.append(audio)
-    if spec.extract_batch is not None and len({len(a) for a in clips}) == 1:
-        return np.asarray(spec.extract_batch(np.stack(clips), sample_rate=sample_rate, **spec.params),
-                          dtype=np.float32)
-    rows = [spec.extract(a, sample_rate=sample_rate, **spec.params) for a in clips]
-    return np.stack(rows).astype(np.float32)
+    return spec.extract_many(clips, sample_rate=sample_rate)
 
 
 def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK) -> list[list]:

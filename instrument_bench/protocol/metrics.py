@@ -63,6 +63,15 @@ def _defined(y_true) -> np.ndarray:
     return (positives > 0) & (positives < len(y_true))
 
 
+def mean_average_precision(y_true, scores) -> float:
+    """Macro average precision over the labels that have both positives and negatives (NaN if none)."""
+    y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=np.float64)
+    ok = _defined(y_true)
+    if not ok.any():
+        return np.nan
+    return float(average_precision_score(y_true[:, ok], scores[:, ok], average="macro"))
+
+
 def multi_label_metrics(y_true, y_pred, scores) -> dict[str, float]:
     """Every multi-label metric of ``MULTI_LABEL_METRICS``.
 
@@ -93,7 +102,7 @@ def multi_label_metrics(y_true, y_pred, scores) -> dict[str, float]:
         "subset_accuracy": accuracy_score(y_true, y_pred),
         "roc_auc_macro": roc_auc_score(y_true[:, ok], scores[:, ok], average="macro") if ok.any() else np.nan,
         "roc_auc_micro": roc_auc_score(y_true, scores, average="micro") if micro_ok else np.nan,
-        "map": average_precision_score(y_true[:, ok], scores[:, ok], average="macro") if ok.any() else np.nan,
+        "map": mean_average_precision(y_true, scores),
         "lrap": label_ranking_average_precision_score(y_true, scores),
         "playing_found": recall_score(y_true, y_pred, average="micro", zero_division=0),
         "fp_per_clip": ((y_pred == 1) & (y_true == 0)).sum() / max(1, len(y_true)),
