@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results folder (default: ./results)")
     run.add_argument("--data-root", type=Path,
                      help="folder holding real datasets (default: $INSTRUMENT_BENCH_DATA)")
+    run.add_argument("--group-by", metavar="REGEX",
+                     help="audio-folder: a regular expression on file names naming each file's group "
+                          "(player, source recording); a group's files stay in one split")
     run.add_argument("--force", action="store_true", help="recompute cells already in runs.csv")
     noise = run.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", help="no progress bars or cell lines")
@@ -83,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print JSON (one object per file)")
     predict.add_argument("--trust", action="store_true",
                          help="load a pickled model from outside the results folder")
+
+    check = sub.add_parser("validate", help="check a dataset folder against its layout",
+                           description="Read a dataset with its loader, then read every file its clips "
+                                       "refer to; list corrupt, missing and unexpected files. Exit "
+                                       "status 1 when anything is wrong.")
+    check.add_argument("dataset", help="dataset name (see `list datasets`)")
+    check.add_argument("--data-root", type=Path,
+                       help="folder holding real datasets (default: $INSTRUMENT_BENCH_DATA)")
+    check.add_argument("--root", type=Path, help="the dataset's own folder (instead of DATA_ROOT/<name>)")
+    check.add_argument("--group-by", metavar="REGEX", help="audio-folder: the group pattern")
+    check.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="worker processes (default: all cores)")
+    check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     show = sub.add_parser("list", help="list datasets, tasks, features, models and suites")
     show.add_argument("what", nargs="?", choices=[*REGISTRIES, "suites"],
@@ -132,6 +149,9 @@ def cmd_run(args) -> int:
                            models=args.models)
     if not suite.experiments:
         raise InstrumentBenchError(f"suite {suite.name!r}: nothing left to run after the filters")
+    if args.group_by:
+        folder = {**suite.datasets.get("audio-folder", {}), "group_by": args.group_by}
+        suite = replace(suite, datasets={**suite.datasets, "audio-folder": folder})
     options = RunOptions(results_dir=args.results, seeds=args.seeds or suite.seeds,
                          jobs=max(1, args.jobs), force=args.force, data_root=args.data_root,
                          verbose=args.verbose)
@@ -147,11 +167,24 @@ def cmd_run(args) -> int:
     print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
           f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
           f"leaderboard: {options.results_dir / 'leaderboard.csv'}")
-    for name, reason in summary.skipped_datasets.items():
+    for name, reason in {**summary.skipped_datasets, **summary.skipped_tasks}.items():
         print(f"skipped {name}: {reason}")
     for cell, error in summary.failed:
         print(f"failed {cell}: {error}", file=sys.stderr)
     return 1 if summary.failed else 0
+
+
+def cmd_validate(args) -> int:
+    """Validate a dataset folder; exit 1 when anything is wrong."""
+    from .validate import validate_dataset
+
+    options = {k: v for k, v in (("root", args.root), ("group_by", args.group_by)) if v is not None}
+    report = validate_dataset(args.dataset, data_root=args.data_root, options=options,
+                              jobs=max(1, args.jobs), progress=not args.quiet)
+    for line in report.lines():
+        print(line)
+    print("OK" if report.ok else "FAILED")
+    return 0 if report.ok else 1
 
 
 def cmd_report(args) -> int:
@@ -218,8 +251,8 @@ def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "list": cmd_list, "report": cmd_report,
-                "predict": cmd_predict}[args.command](args)
+        return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "predict": cmd_predict,
+                "validate": cmd_validate}[args.command](args)
     except UnknownNameError as exc:
         print(f"instrument-bench: error: {exc}", file=sys.stderr)
         return 2

@@ -44,8 +44,9 @@ def data_home() -> Path:
     return Path(os.environ.get("INSTRUMENT_BENCH_HOME") or Path.home() / ".cache" / "instrument_bench")
 
 
-def dataset_root(name: str, *, data_root=None) -> Path:
-    """Folder of a real dataset: ``<data root>/<name>``.
+def dataset_root(name: str, *, data_root=None, root=None) -> Path:
+    """Folder of a real dataset: ``root`` when given (a suite's ``[datasets.<name>] root``),
+    else ``<data root>/<name>``.
 
     Parameters
     ----------
@@ -53,12 +54,19 @@ def dataset_root(name: str, *, data_root=None) -> Path:
         Dataset folder name (``nsynth`` ...).
     data_root : str or Path, optional
         Overrides ``$INSTRUMENT_BENCH_DATA``.
+    root : str or Path, optional
+        The dataset's own folder, wherever it is.
 
     Raises
     ------
     DatasetNotFoundError
         No data root is set or the folder does not exist.
     """
+    if root is not None:
+        path = Path(root).expanduser()
+        if not path.is_dir():
+            raise DatasetNotFoundError(f"{path}: dataset folder not found")
+        return path
     base = data_root or os.environ.get("INSTRUMENT_BENCH_DATA")
     if not base:
         raise DatasetNotFoundError(f"{name}: no data root given (use --data-root DIR or set "

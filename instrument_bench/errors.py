@@ -68,3 +68,7 @@ def lookup(registry: dict, name: str, *, kind: str):
 
 class DatasetNotFoundError(DatasetError):
     """A dataset is not on disk where the tool looked (a suite skips it with this reason)."""
+
+
+class TaskNotApplicableError(DatasetError):
+    """A dataset carries no labels for a task (a suite skips that task on it with this reason)."""

@@ -171,9 +171,11 @@ def curves(pred: dict, title: str, path: Path) -> Path:
         ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 20 distinct colours: one per class
     y, scores = pred["y_true"], pred["scores"]
     for k, name in enumerate(pred["label_map"]):
-        if 0 < y[:, k].sum() < len(y):
-            RocCurveDisplay.from_predictions(y[:, k], scores[:, k], name=str(name), ax=axes[0])
-            PrecisionRecallDisplay.from_predictions(y[:, k], scores[:, k], name=str(name), ax=axes[1])
+        known = y[:, k] >= 0  # unknown labels (-1, OpenMIC-2018) are left out
+        truth, score = y[known, k], scores[known, k]
+        if 0 < truth.sum() < len(truth):
+            RocCurveDisplay.from_predictions(truth, score, name=str(name), ax=axes[0])
+            PrecisionRecallDisplay.from_predictions(truth, score, name=str(name), ax=axes[1])
     for ax in axes:
         ax.legend(fontsize=6)
     fig.suptitle(title, fontsize=9)

@@ -19,7 +19,7 @@ import pickle
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,12 +31,21 @@ from sklearn.multiclass import OneVsRestClassifier
 from . import __version__, results
 from .config import RunOptions, Suite, TrainConfig, data_home
 from .datasets import DATASETS
-from .errors import ConfigError, DatasetError, DatasetNotFoundError, InstrumentBenchError, lookup
+from .errors import (
+    ConfigError,
+    DatasetError,
+    DatasetNotFoundError,
+    InstrumentBenchError,
+    TaskNotApplicableError,
+    lookup,
+)
 from .executors import progress_bar
 from .features import FEATURES
 from .features.store import library_versions, load_features
 from .models import CLASSICAL_MODELS, GRIDS, KERAS_MODELS, MODELS, TIME_FREQUENCY, WINDOW_SECONDS
+from .models.classical import PerLabel
 from .models.keras.losses import LOSSES
+from .protocol.groups import aggregate_groups
 from .protocol.metrics import (
     mean_average_precision,
     multi_label_metrics,
@@ -60,6 +69,7 @@ class RunSummary:
     cached: int = 0
     failed: list = field(default_factory=list)
     skipped_datasets: dict = field(default_factory=dict)
+    skipped_tasks: dict = field(default_factory=dict)
 
 
 def validate_suite(suite: Suite) -> None:
@@ -151,13 +161,15 @@ def selection_score(scores, y, *, multi_label: bool) -> float:
 NATIVE_MULTI_LABEL = {"random-forest", "knn", "xgboost"}
 
 
-def build_classical(model_name: str, *, seed: int, n_jobs: int, multi_label: bool = False, **params):
+def build_classical(model_name: str, *, seed: int, n_jobs: int, multi_label: bool = False,
+                    masked: bool = False, **params):
     """A classical model; for multi-label tasks its classifier is wrapped one-vs-rest unless it
-    fits all labels at once (``NATIVE_MULTI_LABEL``)."""
+    fits all labels at once (``NATIVE_MULTI_LABEL``), and per label on the known rows
+    (:class:`~.models.classical.PerLabel`) when some labels are unknown (``masked``)."""
     model = CLASSICAL_MODELS[model_name](seed=seed, n_jobs=n_jobs, **params)
-    if multi_label and model_name not in NATIVE_MULTI_LABEL:
+    if masked or (multi_label and model_name not in NATIVE_MULTI_LABEL):
         name, classifier = model.steps[-1]
-        model.steps[-1] = (name, OneVsRestClassifier(classifier))
+        model.steps[-1] = (name, PerLabel(classifier) if masked else OneVsRestClassifier(classifier))
     return model
 
 
@@ -173,10 +185,11 @@ def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed:
     """
     best = None
     start = time.perf_counter()
+    masked = multi_label and bool((np.asarray(y_train) < 0).any())
     for params in ParameterGrid(GRIDS.get(model_name, {})):
         t0 = time.perf_counter()
         model = build_classical(model_name, seed=seed, n_jobs=n_jobs, multi_label=multi_label,
-                                **params).fit(X_train, y_train)
+                                masked=masked, **params).fit(X_train, y_train)
         fit_seconds = time.perf_counter() - t0
         score = selection_score(class_scores(model, X_valid, multi_label=multi_label), y_valid,
                                 multi_label=multi_label)
@@ -272,9 +285,9 @@ def encode_labels(task, y: dict) -> tuple[dict, list]:
     DatasetError
         A class occurs in valid or test but not in train.
     """
-    if task.kind == "multi-label":
-        kept = y["train"].sum(axis=0) > 0
-        present = {split: set(np.flatnonzero(y[split].sum(axis=0) > 0)) for split in ("valid", "test")}
+    if task.kind == "multi-label":  # unknown labels (-1) count neither way
+        kept = (y["train"] == 1).sum(axis=0) > 0
+        present = {split: set(np.flatnonzero((y[split] == 1).sum(axis=0) > 0)) for split in ("valid", "test")}
     else:
         kept = np.isin(np.arange(len(task.classes)), y["train"])
         present = {split: set(np.unique(y[split])) for split in ("valid", "test")}
@@ -292,11 +305,14 @@ def encode_labels(task, y: dict) -> tuple[dict, list]:
 
 def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs: int,
              train_config=None, sample_rate: int = 16000, loss: str | None = None,
-             predictors=None, top_k: int = 3, threshold: float = 0.5, verbose: int = 0):
+             predictors=None, top_k: int = 3, threshold: float = 0.5, verbose: int = 0,
+             groups: dict | None = None):
     """Fit, select and test one model on one feature.
 
     One fitted model gives one results row per predictor (each fitted on the valid split's
-    scores, then applied to the test split's scores once).
+    scores, then applied to the test split's scores once). With ``groups`` (the recording of
+    every valid and test window), window scores are averaged per recording first, so predictors
+    and metrics count recordings.
 
     Returns
     -------
@@ -307,7 +323,8 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
     model
         The fitted model.
     outputs : dict
-        ``y_true`` (test labels in the label map's indices), ``scores`` and ``label_map``.
+        ``y_true`` (test labels in the label map's indices), ``scores``, ``label_map`` and
+        ``clip_ids`` (the test recordings' ids where ``groups`` is given, else None).
 
     Raises
     ------
@@ -334,21 +351,29 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
                                                             multi_label=multi_label)
     info["predict_ms_per_clip"] = 1000 * info.pop("predict_seconds") / max(1, len(scores))
     info["label_map"] = json.dumps(label_map)
+    y_valid, y_test, test_ids = enc["valid"], enc["test"], None
+    if groups is not None:
+        aggregate = train_config.aggregate if train_config is not None else "mean"
+        valid_scores, y_valid, _ = aggregate_groups(valid_scores, y_valid, groups["valid"],
+                                                    aggregate=aggregate)
+        scores, y_test, test_ids = aggregate_groups(scores, y_test, groups["test"], aggregate=aggregate)
+        info["n_test_groups"] = len(test_ids)
     rows, per_class = [], []
     for name in predictors:
         predictor = PREDICTORS[name]
-        params = predictor.fit(valid_scores, enc["valid"], k=top_k, threshold=threshold)
+        params = predictor.fit(valid_scores, y_valid, k=top_k, threshold=threshold)
         pred = predictor.apply(scores, **params)
         if multi_label:
-            metrics = multi_label_metrics(enc["test"], pred, scores)
-            classes = per_class_multi_label(enc["test"], pred, scores, classes=label_map)
+            metrics = multi_label_metrics(y_test, pred, scores)
+            classes = per_class_multi_label(y_test, pred, scores, classes=label_map)
         else:
-            metrics = single_label_metrics(enc["test"], pred, n_classes=len(label_map))
-            classes = per_class_metrics(enc["test"], pred, classes=label_map)
+            metrics = single_label_metrics(y_test, pred, n_classes=len(label_map))
+            classes = per_class_metrics(y_test, pred, classes=label_map)
         rows.append({**metrics, **info, "predictor": name,
                      "predictor_params": json.dumps(params, sort_keys=True)})
         per_class.append(classes)
-    return rows, per_class, model, {"y_true": enc["test"], "scores": scores, "label_map": label_map}
+    return rows, per_class, model, {"y_true": y_test, "scores": scores, "label_map": label_map,
+                                    "clip_ids": test_ids}
 
 
 def _cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss) -> dict:
@@ -375,7 +400,7 @@ def cell_plan(exp, task, model_name) -> tuple[list, list]:
 
 
 def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y, options, exp,
-                    train_config, context, summary, log) -> None:
+                    train_config, context, summary, log, view) -> None:
     """Run one cell, save its model, and write its rows (one per predictor) and per-class rows."""
     results_dir = Path(options.results_dir)
     loss = config.get("loss", "-")
@@ -387,11 +412,13 @@ def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y
             "feature": spec.name, "model": model_name, "loss": loss, "seed": seed,
             "primary_metric": task.primary_metric, "model_key": model_key}
     try:
+        if isinstance(X, Exception):
+            raise X
         rows, per_class, model, outputs = run_cell(
             model_name=model_name, task=task, spec=spec, X=X, y=y, seed=seed, n_jobs=options.jobs,
             train_config=train_config, sample_rate=dataset.sample_rate,
             loss=None if loss == "-" else loss, predictors=predictors, top_k=exp.top_k,
-            threshold=exp.threshold, verbose=2 if options.verbose else 0)
+            threshold=exp.threshold, verbose=2 if options.verbose else 0, groups=view.groups)
         rows = [{**base, "run_key": keys[r["predictor"]], **r} for r in rows]
         summary.computed += 1
         log(f"{cell}: " + ", ".join(f"{r['predictor']} {task.primary_metric}={r[task.primary_metric]:.3f}"
@@ -402,8 +429,10 @@ def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y
 
             for r in rows:
                 r["backend"] = keras.backend.backend()
-        save_predictions(results_dir, model_key, clip_ids=[c.clip_id for c in dataset.split("test")],
-                         **outputs)
+        test_ids = outputs.pop("clip_ids")
+        if test_ids is None:
+            test_ids = [c.clip_id for c in view.clips["test"]]
+        save_predictions(results_dir, model_key, **outputs, clip_ids=test_ids)
         if options.save_models:
             frame = spec.frame_seconds(spec.params, dataset.sample_rate) if spec.frame_seconds else None
             save_model(model, results_dir / "models" / model_key, {
@@ -423,7 +452,8 @@ def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y
         log(f"{cell}: FAILED: {exc}")
     shared = {
         "n_train": len(y["train"]), "n_valid": len(y["valid"]), "n_test": len(y["test"]),
-        "n_classes": len(task.classes), "n_features": int(np.prod(X["train"].shape[1:])),
+        "n_classes": len(task.classes),
+        "n_features": int(np.prod(X["train"].shape[1:])) if isinstance(X, dict) else 0,
         "split_hash": config["split_hash"], "feature_params": json.dumps(spec.params, sort_keys=True),
         "grid": json.dumps(config.get("grid", config.get("training")), sort_keys=True),
         **context, "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -432,6 +462,51 @@ def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y
     class_rows = [{"run_key": r["run_key"], **{k: r[k] for k in results.GROUP}, "seed": seed, **pc}
                   for r, classes in zip(rows, per_class) for pc in classes]
     results.record_runs(results_dir, rows, class_rows)
+
+
+@dataclass
+class TaskView:
+    """A task on a dataset: the task (label map bound to the data), the clips it uses per split,
+    their labels and, for windowed datasets, the recording (``group``) of every clip."""
+
+    task: object
+    keep: dict
+    clips: dict
+    y: dict
+    groups: dict | None
+
+    def rows(self, X: dict) -> dict:
+        """The feature rows of the clips the task uses (all rows, unchanged, when it uses all)."""
+        return {s: X[s] if self.keep[s].all() else np.asarray(X[s][self.keep[s]]) for s in SPLITS}
+
+
+def task_view(task, dataset) -> TaskView:
+    """Bind ``task`` to ``dataset``: its label map, kept clips, labels and groups.
+
+    Raises
+    ------
+    TaskNotApplicableError
+        No clip of the dataset carries the task's label field (``labels`` on a folder without
+        ``labels.csv``).
+    DatasetError
+        A split has no clip for the task, or a clip's label is outside the label map.
+    """
+    if not any(task.field in c.meta for c in dataset.clips):
+        raise TaskNotApplicableError(f"{dataset.name} has no {task.field!r} labels for task "
+                                     f"{task.name!r}")
+    task = task.bind(dataset.clips)
+    keep, clips = {}, {}
+    for s in SPLITS:
+        split = dataset.split(s)
+        keep[s] = task.keep(split)
+        clips[s] = [c for c, k in zip(split, keep[s]) if k]
+        if not clips[s]:
+            raise DatasetError(f"{dataset.name}: the {s} split has no clip for task {task.name!r}")
+    grouped = any("group" in c.meta for c in dataset.clips)
+    groups = {s: np.asarray([c.meta.get("group", c.clip_id) for c in clips[s]]) for s in SPLITS} \
+        if grouped else None
+    return TaskView(task=task, keep=keep, clips=clips, y={s: task.labels(clips[s]) for s in SPLITS},
+                    groups=groups)
 
 
 def _n_cells(exp, seeds: int) -> int:
@@ -445,8 +520,14 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
     cache_dir = data_home() / "features"
     split_hash = dataset.split_hash()
     for task_name in exp.tasks:
-        task = TASKS[task_name]
-        y = {s: task.labels(dataset.split(s)) for s in SPLITS}
+        try:
+            view = task_view(TASKS[task_name], dataset)
+        except TaskNotApplicableError as exc:
+            summary.skipped_tasks[f"{dataset.name}/{task_name}"] = str(exc)
+            log(f"skipped task {task_name} on {dataset.name}: {exc}")
+            bar.update(_n_cells(replace(exp, tasks=(task_name,)), options.seeds))
+            continue
+        task, y = view.task, view.y
         for feature_name in exp.features:
             spec = FEATURES[feature_name]
             X = None
@@ -461,12 +542,17 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                         summary.cached += 1
                         bar.update()
                         continue
-                    if X is None:
-                        X = {s: load_features(dataset, s, spec, cache_dir=cache_dir, jobs=options.jobs,
-                                              progress=progress) for s in SPLITS}
+                    if X is None:  # a feature that cannot be computed fails its cells, not the run
+                        try:
+                            X = view.rows({s: load_features(dataset, s, spec, cache_dir=cache_dir,
+                                                            jobs=options.jobs, progress=progress)
+                                           for s in SPLITS})
+                        except InstrumentBenchError as exc:
+                            X = exc
                     _run_and_record(config=config, keys=keys, dataset=dataset, task=task, spec=spec,
                                     model_name=model_name, seed=seed, X=X, y=y, options=options, exp=exp,
-                                    train_config=train_config, context=context, summary=summary, log=log)
+                                    train_config=train_config, context=context, summary=summary, log=log,
+                                    view=view)
                     bar.update()
 
 
@@ -502,10 +588,13 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
             with bar.external_write_mode(file=sys.stderr):
                 log(message)
 
+        broken = {}  # datasets whose folder is there but cannot be read: their cells fail
         for exp in suite.experiments:
             try:
                 if exp.dataset in summary.skipped_datasets:
                     raise DatasetNotFoundError(summary.skipped_datasets[exp.dataset])
+                if exp.dataset in broken:
+                    raise broken[exp.dataset]
                 if exp.dataset not in loaded:
                     loaded[exp.dataset] = load_dataset(
                         exp.dataset, options=suite.datasets.get(exp.dataset, {}), data_root=options.data_root,
@@ -514,6 +603,13 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                 if exp.dataset not in summary.skipped_datasets:
                     summary.skipped_datasets[exp.dataset] = str(exc)
                     say(f"skipped dataset {exp.dataset}: {exc}")
+                bar.update(_n_cells(exp, options.seeds))
+                continue
+            except DatasetError as exc:
+                if exp.dataset not in broken:
+                    broken[exp.dataset] = exc
+                    summary.failed.append((exp.dataset, str(exc)))
+                    say(f"dataset {exp.dataset} FAILED: {exc}")
                 bar.update(_n_cells(exp, options.seeds))
                 continue
             _run_experiment(exp, loaded[exp.dataset], options=options, train_config=train_config, done=done,

@@ -7,7 +7,7 @@ from sklearn.metrics import f1_score, hamming_loss, roc_auc_score
 from instrument_bench.datasets.base import Clip
 from instrument_bench.errors import DatasetError
 from instrument_bench.models.keras.losses import balanced_error_loss, get_loss
-from instrument_bench.models.keras.training import aggregate_windows
+from instrument_bench.protocol.groups import aggregate_windows
 from instrument_bench.protocol.metrics import multi_label_metrics, per_class_multi_label
 from instrument_bench.protocol.predictors import (
     PREDICTORS,

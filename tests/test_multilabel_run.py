@@ -121,7 +121,7 @@ models = ["mlp"]
 
 
 def test_train_config_aggregate_is_validated():
-    from instrument_bench.models.keras.training import aggregate_windows
+    from instrument_bench.protocol.groups import aggregate_windows
 
     assert TrainConfig().aggregate == "mean"
     with pytest.raises(ConfigError, match="unknown aggregate 'median'"):

@@ -1,14 +1,37 @@
-"""Datasets. ``DATASETS`` maps a name to its loader.
+"""Datasets. ``DATASETS`` maps a name to its loader; ``FOLDERS`` the folder each real dataset is
+looked for under the data root.
 
 A loader is ``load(*, data_root, data_home, jobs, progress, **options) -> Dataset``; ``options``
-come from a suite's ``[datasets.<name>]`` table.
+come from a suite's ``[datasets.<name>]`` table (every real dataset takes ``root``: its folder,
+wherever it is).
 """
 
-from . import gm_mix, gm_notes, musicnet, nsynth
+from . import (
+    audio_folder,
+    gm_mix,
+    gm_notes,
+    irmas,
+    medley_solos_db,
+    mtg_jamendo,
+    musicnet,
+    nsynth,
+    nsynth_tfrecord,
+    openmic,
+)
 
 DATASETS = {
     "gm-notes": gm_notes.load,
     "gm-mix": gm_mix.load,
     "nsynth": nsynth.load,
+    "nsynth-tfrecord": nsynth_tfrecord.load,
     "musicnet": musicnet.load,
+    "irmas": irmas.load,
+    "irmas-predominant": irmas.load_predominant,
+    "medley-solos-db": medley_solos_db.load,
+    "mtg-jamendo": mtg_jamendo.load,
+    "openmic-2018": openmic.load,
+    "audio-folder": audio_folder.load,
 }
+FOLDERS = {"nsynth": "nsynth", "nsynth-tfrecord": "nsynth-tfrecord", "musicnet": "musicnet",
+           "irmas": "irmas", "irmas-predominant": "irmas", "medley-solos-db": "medley-solos-db",
+           "mtg-jamendo": "mtg-jamendo", "openmic-2018": "openmic-2018", "audio-folder": "audio-folder"}

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 SPLITS = ("train", "valid", "test")
 
 
@@ -81,3 +83,99 @@ class Dataset:
         for clip in self.clips:
             digest.update(f"{clip.clip_id}\t{clip.split}\n".encode())
         return digest.hexdigest()[:12]
+
+
+def safe_path(root, relative, *, source) -> Path:
+    """``root / relative``, refusing a path that leaves ``root``.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+    relative : str
+        A path read from a metadata file.
+    source : str
+        Where the path was read (file and row), for the error message.
+
+    Raises
+    ------
+    DatasetError
+        The path is absolute or climbs out of ``root`` (``..``, a symlink pointing outside).
+    """
+    from ..errors import DatasetError
+
+    root = Path(root)
+    text = str(relative).strip()
+    if not text or Path(text).is_absolute():
+        raise DatasetError(f"{source}: path {text!r} must be relative to the dataset folder {root}")
+    path = root / text
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise DatasetError(f"{source}: path {text!r} leaves the dataset folder {root}")
+    return path
+
+
+def audio_seconds(path) -> float:
+    """Duration of an audio file in seconds, read from its header.
+
+    Raises
+    ------
+    DatasetError
+        The file is missing or its header cannot be read.
+    """
+    import soundfile as sf
+
+    from ..errors import DatasetError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: audio file not found")
+    try:
+        info = sf.info(path)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot read audio ({exc})") from None
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise DatasetError(f"{path}: audio file holds no samples")
+    return info.frames / info.samplerate
+
+
+def window_starts(seconds: float, *, window: float, hop: float) -> list[float]:
+    """Start times of the ``window``-second windows that cut a ``seconds``-long recording.
+
+    Windows start every ``hop`` seconds and lie inside the recording; a recording shorter than
+    one window gives one window at 0 (zero-padded when features are computed).
+    """
+    if window <= 0 or hop <= 0:
+        raise ValueError("window and hop must be positive")
+    n = max(1, int(np.floor((seconds - window) / hop + 1e-9)) + 1)
+    return [round(k * hop, 6) for k in range(n)]
+
+
+def windowed_clips(*, item_id: str, path, split: str, meta: Mapping, seconds: float, window: float,
+                   hop: float) -> list[Clip]:
+    """The windows of one recording as clips of its ``group`` (the recording's id).
+
+    Every window carries the recording's labels; the runner scores the windows and averages their
+    scores per group, so metrics count recordings (IRMAS excerpts, MTG-Jamendo tracks, a user's
+    files), not windows.
+    """
+    starts = window_starts(seconds, window=window, hop=hop)
+    return [Clip(f"{item_id}@{start:.3f}", path, split, {**meta, "group": item_id}, start=start,
+                 duration=float(window)) for start in starts]
+
+
+def grouped_split(groups, *, fractions: dict, seed: int) -> dict:
+    """Assign groups to splits at random with fixed ``seed``: ``{group: split}``.
+
+    ``fractions`` maps a split name to its share of the groups (``{"valid": 0.15}``; the rest
+    stays in ``train``); each named split gets at least one group when there are enough.
+    """
+    order = list(np.random.default_rng(seed).permutation(sorted(set(groups))))
+    out, at = {}, 0
+    for split, fraction in fractions.items():
+        n = max(1, int(round(fraction * len(order)))) if fraction > 0 and len(order) > len(fractions) else 0
+        for group in order[at:at + n]:
+            out[group] = split
+        at += n
+    for group in order[at:]:
+        out[group] = "train"
+    return out

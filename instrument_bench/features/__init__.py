@@ -4,7 +4,15 @@ Flat features give one vector per clip (classical models, ``mlp``); time-frequen
 ``(frames, bins)`` array per clip (the deep models).
 """
 
-from . import essentia_descriptors, log_mel, mfcc_seq, mfcc_stats, nsynth_attributes, spectrogram_150
+from . import (
+    essentia_descriptors,
+    log_mel,
+    mfcc_seq,
+    mfcc_stats,
+    nsynth_attributes,
+    provided,
+    spectrogram_150,
+)
 
 FEATURES = {
     "mfcc-stats": mfcc_stats.SPEC,
@@ -14,4 +22,7 @@ FEATURES = {
     "log-mel-essentia": log_mel.SPEC_ESSENTIA,
     "mfcc-seq": mfcc_seq.SPEC,
     "spectrogram-150": spectrogram_150.SPEC,
+    "vggish": provided.VGGISH,
+    "vggish-mean": provided.VGGISH_MEAN,
+    "provided-melspec": provided.PROVIDED_MELSPEC,
 }

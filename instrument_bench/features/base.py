@@ -32,6 +32,11 @@ class FeatureSpec:
     extract_batch : callable, optional
         ``extract_batch(audio, *, sample_rate, **params) -> array``: the feature of a
         ``(clips, samples)`` batch of equal-length clips at once (used when given).
+    from_file : callable, optional
+        ``from_file(path, *, start, duration) -> array`` for features a dataset ships as files
+        (the clip's ``meta[file_field]``), read in the clip's window.
+    file_field : str
+        The clip metadata field naming that file.
     """
 
     name: str
@@ -42,11 +47,18 @@ class FeatureSpec:
     description: str = ""
     frame_seconds: Callable | None = None
     extract_batch: Callable | None = None
+    from_file: Callable | None = None
+    file_field: str = ""
 
     @property
     def needs_audio(self) -> bool:
         """True when the feature reads the clip's audio."""
         return self.extract is not None
+
+    @property
+    def reads_files(self) -> bool:
+        """True when the feature reads a file per clip (audio or a shipped feature file)."""
+        return self.extract is not None or self.from_file is not None
 
     def extract_many(self, clips, *, sample_rate: int, params: dict | None = None):
         """Features of several clips as one float32 array: one ``extract_batch`` call when the

@@ -55,6 +55,9 @@ def _extract_chunk(feature: str, items, sample_rate: int) -> np.ndarray:
     from . import FEATURES
 
     spec = FEATURES[feature]
+    if spec.from_file is not None:
+        return np.stack([spec.from_file(path, start=start, duration=duration, **spec.params)
+                         for path, start, duration in items]).astype(np.float32)
     clips, decoded = [], {}
     for path, start, duration in items:
         if path not in decoded:
@@ -106,8 +109,17 @@ def _raise_non_finite(spec, clips, rows: list) -> None:
         raise FeatureError(f"{spec.name}: non-finite values for {names}")
 
 
-def _items(chunk) -> list[tuple]:
-    return [(c.path, c.start, c.duration) for c in chunk]
+def _items(chunk, spec) -> list[tuple]:
+    """``(file, start, duration)`` of each clip: its audio, or the file a shipped feature is in."""
+    items = []
+    for c in chunk:
+        path = c.meta.get(spec.file_field) if spec.from_file is not None else c.path
+        if path is None:
+            what = f"a {spec.file_field!r} file" if spec.from_file is not None else "audio"
+            raise FeatureError(f"{spec.name}: clip {c.clip_id} has no {what}; this dataset does not "
+                               f"provide what the feature reads")
+        items.append((path, c.start, c.duration))
+    return items
 
 
 def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: bool = True,
@@ -147,7 +159,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     """
     if not clips:
         raise FeatureError(f"{spec.name}: no clips to compute features for")
-    if not spec.needs_audio:
+    if not spec.reads_files:
         result = np.stack([spec.from_meta(c.meta) for c in clips]).astype(np.float32)
         _raise_non_finite(spec, clips, _non_finite_rows(result))
         if out is None:
@@ -158,7 +170,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
         return target
     chunks = chunk_clips(clips)
     offsets = np.cumsum([0] + [len(c) for c in chunks])
-    first = _extract_chunk(spec.name, _items(chunks[0]), sample_rate)  # gives the shape
+    first = _extract_chunk(spec.name, _items(chunks[0], spec), sample_rate)  # gives the shape
     shape = (len(clips), *first.shape[1:])
     result = (np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
               if out is not None else np.empty(shape, dtype=np.float32))
@@ -167,14 +179,14 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     label = desc or f"extracting {spec.name}"
     if out is not None:
         result.flush()
-        tasks = [(spec.name, _items(chunk), sample_rate, str(out), int(offset))
+        tasks = [(spec.name, _items(chunk, spec), sample_rate, str(out), int(offset))
                  for chunk, offset in zip(chunks[1:], offsets[1:])]
         for offset, rows in zip(offsets[1:], parallel_imap(_extract_into, tasks, jobs=jobs, desc=label,
                                                            unit="chunk", progress=progress)):
             bad += [int(offset) + r for r in rows]
         result = np.load(out, mmap_mode="r+")
     else:
-        tasks = [(spec.name, _items(chunk), sample_rate) for chunk in chunks[1:]]
+        tasks = [(spec.name, _items(chunk, spec), sample_rate) for chunk in chunks[1:]]
         for offset, block in zip(offsets[1:], parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label,
                                                             unit="chunk", progress=progress)):
             if block.shape[1:] != shape[1:]:

@@ -13,6 +13,7 @@ CLASSICAL_MODELS = {
     "random-forest": classical.build_random_forest,
     "knn": classical.build_knn,
     "xgboost": classical.build_xgboost,
+    "openmic-rf": classical.build_openmic_rf,
 }
 MODELS = {**CLASSICAL_MODELS, **KERAS_MODELS}
 GRIDS = dict(classical.GRIDS)

@@ -47,15 +47,18 @@ def top_k(scores, *, k: int = DEFAULT_K) -> np.ndarray:
 def tune_class_thresholds(scores, labels, *, default: float = DEFAULT_THRESHOLD) -> list[float]:
     """Per-class thresholds that maximise each class's F1 on (valid) ``scores`` and ``labels``.
 
-    A class with no positive or no negative in ``labels`` keeps ``default``.
+    A class with no positive or no negative in ``labels`` keeps ``default``; unknown labels (-1)
+    are left out.
     """
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     out = []
     for k in range(scores.shape[1]):
-        if labels[:, k].min() == labels[:, k].max():
+        known = labels[:, k] >= 0
+        column = labels[known, k]
+        if len(column) == 0 or column.min() == column.max():
             out.append(float(default))
             continue
-        precision, recall, cuts = precision_recall_curve(labels[:, k], scores[:, k])
+        precision, recall, cuts = precision_recall_curve(column, scores[known, k])
         f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
         out.append(float(cuts[int(np.argmax(f1))]))
     return out

@@ -9,10 +9,11 @@ label map; codes a map does not cover are ignored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..datasets import irmas, medley_solos_db, mtg_jamendo, openmic
 from ..datasets.gm import FAMILY_PROGRAMS, NSYNTH_FAMILIES, NSYNTH_SOURCES
 from ..errors import DatasetError
 
@@ -62,7 +63,23 @@ class Task:
     classes: tuple
     primary_metric: str = "macro_f1"
     description: str = ""
+    subset: bool = False
     kind = "single-label"
+
+    def keep(self, clips) -> np.ndarray:
+        """Which clips the task uses: all of them, or (``subset`` tasks such as ``piano-violin``)
+        those whose label is in the label map."""
+        if not self.subset:
+            return np.ones(len(clips), dtype=bool)
+        return np.array([c.meta.get(self.field) in self.classes for c in clips], dtype=bool)
+
+    def bind(self, clips) -> Task:
+        """The task with its label map read from the data when it has none (``label``: a user's
+        folder names), sorted."""
+        if self.classes:
+            return self
+        values = {c.meta.get(self.field) for c in clips} - {None}
+        return replace(self, classes=tuple(sorted(map(str, values))))
 
     def labels(self, clips) -> np.ndarray:
         """Class indices of ``clips``.
@@ -106,14 +123,33 @@ class MultiLabelTask:
 
     name: str
     classes: tuple
-    class_of: Callable
+    class_of: Callable | None = None
     field: str = "instruments"
     primary_metric: str = "macro_f1"
     description: str = ""
     kind = "multi-label"
 
+    def keep(self, clips) -> np.ndarray:
+        """Which clips the task uses: all of them."""
+        return np.ones(len(clips), dtype=bool)
+
+    def bind(self, clips) -> MultiLabelTask:
+        """The task with its label map read from the data when it has none (``labels``: a user's
+        CSV), sorted."""
+        if self.classes:
+            return self
+        values = {self._name(code) for c in clips for code in c.meta.get(self.field) or ()} - {None}
+        return replace(self, classes=tuple(sorted(values)))
+
+    def _name(self, code):
+        return self.class_of(code) if self.class_of is not None else code
+
     def labels(self, clips) -> np.ndarray:
-        """``(clips, classes)`` 0/1 indicator matrix.
+        """``(clips, classes)`` indicator matrix: 1 sounding, 0 not, -1 unknown.
+
+        A clip whose metadata has an ``annotated`` list (OpenMIC-2018: only some labels were
+        asked of the annotators) gets -1 for every class outside it; models and metrics skip
+        those entries. Codes outside the label map are ignored.
 
         Raises
         ------
@@ -126,10 +162,14 @@ class MultiLabelTask:
             codes = clip.meta.get(self.field)
             if codes is None:
                 raise DatasetError(f"{clip.path or clip.clip_id}: no {self.field!r} field; task "
-                                   f"{self.name!r} needs a multi-label dataset (gm-mix, musicnet)")
+                                   f"{self.name!r} needs a multi-label dataset")
+            annotated = clip.meta.get("annotated")
+            if annotated is not None:
+                out[k] = -1
+                out[k, [index[n] for n in map(self._name, annotated) if n in index]] = 0
             for code in codes:
-                name = self.class_of(code)
-                if name is not None:
+                name = self._name(code)
+                if name in index:
                     out[k, index[name]] = 1
         return out
 
@@ -148,4 +188,25 @@ TASKS = {
     "groups": MultiLabelTask("groups", GM_GROUPS, group_of_code,
                              description="12 GM program groups sounding in a clip (seed 002), "
                                          "multi-label"),
+    "irmas": MultiLabelTask("irmas", irmas.CLASSES,
+                            description="IRMAS's 11 instruments in an excerpt: trained on predominant "
+                                        "labels, tested multi-label (Han et al. 2017)"),
+    "predominant": Task("predominant", "instrument", irmas.CLASSES,
+                        description="IRMAS's predominant instrument of a 3 s training excerpt, 11 "
+                                    "classes, single-label (seed 003)"),
+    "medley-instrument": Task("medley-instrument", "instrument", medley_solos_db.CLASSES,
+                              description="Medley-solos-DB's 8 solo instruments, single-label"),
+    "piano-violin": Task("piano-violin", "instrument", ("piano", "violin"), subset=True,
+                         description="Medley-solos-DB's piano and violin clips only, 2 classes "
+                                     "(seed 000)"),
+    "jamendo-instrument": MultiLabelTask("jamendo-instrument", mtg_jamendo.TAGS,
+                                         description="MTG-Jamendo's 40 instrument tags of a track, "
+                                                     "multi-label"),
+    "openmic": MultiLabelTask("openmic", openmic.CLASSES,
+                              description="OpenMIC-2018's 20 instruments, multi-label, annotated "
+                                          "labels only"),
+    "label": Task("label", "label", (),
+                  description="audio-folder: the class sub-folder of a file, single-label"),
+    "labels": MultiLabelTask("labels", (), field="labels",
+                             description="audio-folder: the labels.csv labels of a file, multi-label"),
 }

@@ -7,7 +7,9 @@
   (each count divided by at least 1, so a clip where nothing or everything plays is defined);
 - ``focal``: binary focal cross-entropy (Lin et al. 2017, gamma 2), Keras' implementation.
 
-Single-label tasks train with ``categorical-crossentropy``.
+Single-label tasks train with ``categorical-crossentropy``. Where some labels are unknown (-1,
+OpenMIC-2018), :class:`MaskedLoss` wraps the loss so unknown entries give neither loss nor
+gradient.
 """
 
 from __future__ import annotations
@@ -26,6 +28,32 @@ def balanced_error_loss(y_true, y_pred):
     false_positives = ops.sum((1.0 - y_true) * y_pred, axis=-1)
     return (false_negatives / ops.maximum(playing, 1.0)
             + false_positives / ops.maximum(not_playing, 1.0))
+
+
+@keras.saving.register_keras_serializable(package="instrument_bench")
+class MaskedLoss(keras.losses.Loss):
+    """A multi-label loss that ignores unknown labels (-1): both the target and the output of an
+    unknown entry are set to 0 before the wrapped loss sees them, so it adds nothing and passes
+    no gradient (``balanced`` still counts it in its not-playing denominator).
+
+    Parameters
+    ----------
+    loss_name : str
+        A name of ``LOSSES``.
+    """
+
+    def __init__(self, loss_name: str = "bce", **kwargs):
+        kwargs.setdefault("name", f"masked_{loss_name}")
+        super().__init__(**kwargs)
+        self.loss_name = loss_name
+        self.inner = get_loss(loss_name)
+
+    def call(self, y_true, y_pred):
+        known = ops.cast(ops.greater_equal(y_true, 0), y_pred.dtype)
+        return self.inner(ops.cast(y_true, y_pred.dtype) * known, y_pred * known)
+
+    def get_config(self):
+        return {**super().get_config(), "loss_name": self.loss_name}
 
 
 def get_loss(name: str):

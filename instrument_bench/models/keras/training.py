@@ -23,8 +23,8 @@ import keras
 import numpy as np
 
 from ...config import TrainConfig  # noqa: F401  (re-exported: the training settings)
-from ...errors import ConfigError
-from .losses import get_loss
+from ...protocol.groups import aggregate_windows
+from .losses import MaskedLoss, get_loss
 
 BATCH_ROWS = 256  # rows per read when streaming statistics or predictions
 
@@ -143,41 +143,26 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {k: float(w) for k, w in enumerate(weights)}
 
 
-AGGREGATES = ("mean", "max")
-
-
-def aggregate_windows(scores: np.ndarray, clips: np.ndarray, *, n_clips: int,
-                      aggregate: str = "mean") -> np.ndarray:
-    """Per-clip scores from per-window ``scores``: the ``mean`` or ``max`` over each clip's windows.
-
-    Parameters
-    ----------
-    scores : np.ndarray
-        ``(windows, classes)``.
-    clips : np.ndarray
-        The clip index of every window.
-    n_clips : int
-        Number of clips.
-    aggregate : str
-        ``mean`` or ``max``.
-    """
-    if aggregate not in AGGREGATES:
-        raise ConfigError(f"unknown aggregate {aggregate!r}; valid: {', '.join(AGGREGATES)}")
-    if aggregate == "max":
-        out = np.full((n_clips, scores.shape[1]), -np.inf)
-        np.maximum.at(out, clips, scores)
-        return out
-    sums = np.zeros((n_clips, scores.shape[1]))
-    np.add.at(sums, clips, scores)
-    return sums / np.bincount(clips, minlength=n_clips)[:, None]
-
-
 def predict_scores(model: keras.Model, x, *, window: int | None, batch_size: int = BATCH_ROWS,
                    aggregate: str = "mean") -> np.ndarray:
     """Class scores per clip; with a window, the mean (or max) of each clip's window scores."""
     data = ClipWindows(x, batch_size=batch_size, window=window)
     scores = model.predict(data, verbose=0)
     return aggregate_windows(scores, data.index[:, 0], n_clips=len(x), aggregate=aggregate)
+
+
+class ValidScore(keras.callbacks.Callback):
+    """Adds ``name``: ``score(y_valid, scores)`` on the valid split to every epoch's logs (for
+    early stopping where Keras' own metrics cannot skip unknown labels)."""
+
+    def __init__(self, x_valid, y_valid, *, window, name: str, score):
+        super().__init__()
+        self.x_valid, self.y_valid, self.window, self.name, self.score = x_valid, y_valid, window, name, score
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            scores = predict_scores(self.model, self.x_valid, window=self.window)
+            logs[self.name] = float(np.nan_to_num(self.score(self.y_valid, scores)))
 
 
 def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed: int,
@@ -233,14 +218,23 @@ def fit_keras(build, *, x_train, y_train, x_valid, y_valid, n_classes: int, seed
         onehot = np.eye(n_classes, dtype=np.float32)
         targets = {"train": onehot[y_train], "valid": onehot[y_valid]}
     loss = loss or ("bce" if multi_label else "categorical-crossentropy")
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=get_loss(loss), metrics=metrics)
+    masked = multi_label and bool((np.asarray(y_train) < 0).any() or (np.asarray(y_valid) < 0).any())
+    callbacks = []
+    if masked:  # unknown labels: a masked loss, and the valid score computed here on known entries
+        from ...protocol.metrics import mean_average_precision
+
+        metrics = []
+        callbacks.append(ValidScore(x_valid, np.asarray(y_valid), window=window, name=f"val_{monitor}",
+                                    score=mean_average_precision))
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss=MaskedLoss(loss) if masked else get_loss(loss), metrics=metrics)
     train = ClipWindows(x_train, targets["train"], batch_size=config.batch_size, window=window,
                         shuffle=True, seed=seed)
-    valid = ClipWindows(x_valid, targets["valid"], batch_size=BATCH_ROWS, window=window)
-    stopper = keras.callbacks.EarlyStopping(monitor=f"val_{monitor}", mode="max", patience=config.patience,
-                                            restore_best_weights=True)
+    valid = None if masked else ClipWindows(x_valid, targets["valid"], batch_size=BATCH_ROWS, window=window)
+    callbacks.append(keras.callbacks.EarlyStopping(monitor=f"val_{monitor}", mode="max",
+                                                   patience=config.patience, restore_best_weights=True))
     weights = class_weights(y_train, n_classes) if config.class_weight and not multi_label else None
-    history = model.fit(train, validation_data=valid, epochs=config.epochs, callbacks=[stopper],
+    history = model.fit(train, validation_data=valid, epochs=config.epochs, callbacks=callbacks,
                         class_weight=weights, verbose=verbose)
     scores = history.history[f"val_{monitor}"]
     return model, {"epochs_trained": len(scores), "best_epoch": int(np.argmax(scores)) + 1,

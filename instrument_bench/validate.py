@@ -1,0 +1,137 @@
+"""``validate``: check a dataset folder against its expected layout before a long run.
+
+The dataset's own loader reads the layout and metadata (a missing file, a malformed row or label
+stops it, with the file and line named); then every audio file and shipped feature file the
+clips refer to is read in full (corrupt, truncated, empty, silent, NaN/inf), and audio or ``.npy``
+files that no clip refers to, in the folders the clips are read from, are listed as unexpected.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .audio import load_audio
+from .datasets.audio_folder import AUDIO_SUFFIXES
+from .errors import ConfigError, DatasetNotFoundError, InstrumentBenchError
+from .executors import parallel_map
+
+CHECK_CHUNK = 32  # files per worker task
+EXACT_LENGTH_FORMATS = {"WAV", "WAVEX", "FLAC", "AIFF", "W64", "CAF", "AU"}
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate`` found: counts, errors (each naming a file) and warnings."""
+
+    dataset: str
+    root: Path
+    splits: dict = field(default_factory=dict)
+    files_checked: int = 0
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no error was found."""
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        """The printed summary."""
+        out = [f"dataset {self.dataset}: {self.root}"]
+        if self.splits:
+            out.append("clips: " + ", ".join(f"{s} {n}" for s, n in self.splits.items()))
+        out.append(f"files read: {self.files_checked}; errors: {len(self.errors)}; "
+                   f"warnings: {len(self.warnings)}")
+        out += [f"error: {e}" for e in self.errors]
+        out += [f"warning: {w}" for w in self.warnings[:20]]
+        if len(self.warnings) > 20:
+            out.append(f"warning: ... and {len(self.warnings) - 20} more")
+        return out
+
+
+def check_audio(path) -> str | None:
+    """Read one audio file in full; the problem, naming the file, or None when it is usable."""
+    try:
+        info = sf.info(path)
+        audio = load_audio(path, sample_rate=info.samplerate)
+    except InstrumentBenchError as exc:
+        return str(exc)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        return f"{path}: cannot read audio ({exc})"
+    if info.format in EXACT_LENGTH_FORMATS and len(audio) < info.frames:
+        return f"{path}: truncated ({len(audio)} of the {info.frames} samples its header announces)"
+    return None
+
+
+def check_array(path) -> str | None:
+    """Read one ``.npy`` feature file in full; the problem, or None."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        return f"{path}: cannot read ({exc})"
+    if array.ndim != 2 or not np.isfinite(array).all():
+        return f"{path}: expected a finite 2-d array, got shape {array.shape}"
+    return None
+
+
+def _check_files(paths) -> list[str | None]:
+    return [check_array(p) if Path(p).suffix == ".npy" else check_audio(p) for p in paths]
+
+
+def validate_dataset(name: str, *, data_root=None, options: dict | None = None, jobs: int = 1,
+                     progress: bool = True) -> ValidationReport:
+    """Load a dataset and read every file it refers to.
+
+    Parameters
+    ----------
+    name : str
+        A registered dataset name.
+    data_root : str or Path, optional
+        Where real datasets live.
+    options : dict, optional
+        Loader options (``root``, ``group_by`` ...).
+    jobs : int
+        Worker processes for reading files.
+    progress : bool
+        Show a progress bar.
+
+    Raises
+    ------
+    ConfigError
+        The name is not a dataset, or an option is not the loader's.
+    DatasetNotFoundError
+        The dataset's folder is not there.
+    """
+    from .runner import load_dataset
+
+    report = ValidationReport(dataset=name, root=Path(data_root or "."))
+    try:
+        dataset = load_dataset(name, options=dict(options or {}), data_root=data_root, jobs=jobs,
+                               progress=progress)
+    except (ConfigError, DatasetNotFoundError):
+        raise
+    except InstrumentBenchError as exc:
+        report.errors.append(str(exc))
+        return report
+    report.root = dataset.root
+    report.splits = dict(Counter(c.split for c in dataset.clips))
+    referenced = {str(c.path) for c in dataset.clips if c.path is not None}
+    referenced |= {str(c.meta["melspec_path"]) for c in dataset.clips if "melspec_path" in c.meta}
+    files = sorted(referenced)
+    chunks = [(files[i:i + CHECK_CHUNK],) for i in range(0, len(files), CHECK_CHUNK)]
+    for problems in parallel_map(_check_files, chunks, jobs=jobs, desc=f"reading {name}", unit="chunk",
+                                 progress=progress):
+        report.errors += [p for p in problems if p]
+    report.files_checked = len(files)
+    known = {Path(f).resolve() for f in files}
+    suffixes = AUDIO_SUFFIXES | {".npy"}
+    folders = sorted({Path(f).parent for f in files})  # the folders the dataset reads from
+    for path in sorted(p for folder in folders for p in folder.iterdir()):
+        if path.suffix.lower() in suffixes and path.is_file() and path.resolve() not in known:
+            report.warnings.append(f"{path}: unexpected file (no clip of {name} refers to it)")
+    return report
