@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 
 from ..config import dataset_root
 from ..errors import ConfigError, DatasetError
@@ -84,8 +84,13 @@ def assign_splits(labels, groups, *, test_fraction: float, valid_fraction: float
     out = np.array(["train"] * len(labels), dtype=object)
     rest = np.arange(len(labels))
     for split, fraction in (("test", test_fraction), ("valid", valid_fraction / (1 - test_fraction))):
+        counts = np.unique(labels[rest], return_counts=True)[1]
         n_splits = int(np.clip(round(1 / fraction), 2, len(set(groups[rest].tolist()))))
-        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        if counts.max() >= 2:  # stratified where the class counts allow it
+            n_splits = min(n_splits, max(2, counts.min()))
+            folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        else:
+            folds = GroupShuffleSplit(n_splits=1, test_size=1 / n_splits, random_state=seed)
         _, held = next(folds.split(np.zeros(len(rest)), labels[rest], groups[rest]))
         out[rest[held]] = split
         rest = np.setdiff1d(rest, rest[held])

@@ -161,6 +161,10 @@ def per_class_multi_label(y_true, y_pred, scores, *, classes) -> list[dict]:
     if (y_true < 0).any():  # unknown labels: each class on its annotated clips
         rows = []
         for name, (t, p, sc) in zip(classes, _masked_columns(y_true, np.asarray(y_pred), scores)):
+            if not len(t):  # never annotated in this split
+                rows.append({"class": name, "precision": np.nan, "recall": np.nan, "f1": np.nan,
+                             "average_precision": np.nan, "support": 0})
+                continue
             pr, rc, f, _ = precision_recall_fscore_support(t, p, average="binary", zero_division=0)
             ap = average_precision_score(t, sc) if 0 < t.sum() < len(t) else np.nan
             rows.append({"class": name, "precision": float(pr), "recall": float(rc), "f1": float(f),
