@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import librosa
@@ -11,6 +12,8 @@ import soundfile as sf
 from .errors import AudioError
 
 SILENCE_PEAK = 1e-5  # -100 dBFS: a clip whose peak is below this is treated as silent
+# libsndfile's header dump says "data : <announced> (should be <present>)" for a cut-off wav
+TRUNCATED = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
 def load_audio(path, *, sample_rate: int) -> np.ndarray:
@@ -31,15 +34,21 @@ def load_audio(path, *, sample_rate: int) -> np.ndarray:
     Raises
     ------
     AudioError
-        The file is missing, unreadable, empty, holds NaN/inf samples or is silent.
+        The file is missing, unreadable, truncated (a wav whose data chunk is shorter than its
+        header says), empty, holds NaN/inf samples or is silent.
     """
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found")
     try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as f:
+            cut = TRUNCATED.search(f.extra_info or "")
+            audio, sr = f.read(dtype="float32", always_2d=True), f.samplerate
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioError(f"{path}: cannot read audio ({exc})") from None
+    if cut:
+        raise AudioError(f"{path}: truncated (its header announces {cut[1]} bytes of audio, the file "
+                         f"holds {cut[2]})")
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: audio file holds no samples")
     mono = audio.mean(axis=1)

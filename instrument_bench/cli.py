@@ -12,6 +12,7 @@ from . import __version__
 from .config import RunOptions, list_suites, load_suite
 from .datasets import DATASETS
 from .errors import InstrumentBenchError, UnknownNameError
+from .executors import EXECUTORS
 from .features import FEATURES
 from .models import GRIDS, MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
@@ -60,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--group-by", metavar="REGEX",
                      help="audio-folder: a regular expression on file names naming each file's group "
                           "(player, source recording); a group's files stay in one split")
+    run.add_argument("--on-bad-clip", choices=("fail", "skip"), default="fail",
+                     help="a clip whose audio cannot be used: fail its feature's cells, listing every "
+                          "such clip (default), or skip it (files are read once when the dataset "
+                          "loads; skipped clips go to results/skipped.csv)")
+    run.add_argument("--executor", choices=EXECUTORS, default="local",
+                     help="local (default: joblib processes for extraction, cells here), dask (a "
+                          "running cluster, --scheduler) or dask-local (a LocalCluster of --jobs "
+                          "workers started here)")
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="the Dask scheduler (--executor dask)")
     run.add_argument("--force", action="store_true", help="recompute cells already in runs.csv")
     noise = run.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", help="no progress bars or cell lines")
@@ -154,7 +164,8 @@ def cmd_run(args) -> int:
         suite = replace(suite, datasets={**suite.datasets, "audio-folder": folder})
     options = RunOptions(results_dir=args.results, seeds=args.seeds or suite.seeds,
                          jobs=max(1, args.jobs), force=args.force, data_root=args.data_root,
-                         verbose=args.verbose)
+                         verbose=args.verbose, on_bad_clip=args.on_bad_clip, executor=args.executor,
+                         scheduler=args.scheduler)
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     summary = run_suite(suite, options, progress=not args.quiet, log=log)
     board = write_leaderboard(options.results_dir)

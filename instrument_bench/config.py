@@ -195,6 +195,14 @@ class RunOptions:
         leaderboard row is kept).
     verbose : bool
         Print Keras' per-epoch lines.
+    on_bad_clip : str
+        ``fail`` (default): an unreadable clip fails the cells of its feature, with every such
+        clip listed; ``skip``: every file is read once when the dataset loads and the clips that
+        cannot be used are left out and listed in ``results_dir/skipped.csv``.
+    executor : str
+        ``local``, ``dask`` or ``dask-local`` (see :mod:`instrument_bench.executors`).
+    scheduler : str or None
+        The Dask scheduler's address for ``executor="dask"`` (``tcp://HOST:PORT``).
     """
 
     results_dir: Path = Path("results")
@@ -204,6 +212,9 @@ class RunOptions:
     data_root: Path | None = None
     save_models: bool = True
     verbose: bool = False
+    on_bad_clip: str = "fail"
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)

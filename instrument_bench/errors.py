@@ -72,3 +72,22 @@ class DatasetNotFoundError(DatasetError):
 
 class TaskNotApplicableError(DatasetError):
     """A dataset carries no labels for a task (a suite skips that task on it with this reason)."""
+
+
+class BadClipsError(FeatureError):
+    """Clips whose audio (or feature file) cannot be used, found in one extraction pass.
+
+    Parameters
+    ----------
+    feature : str
+        The feature being computed.
+    problems : list of (clip_id, path, message)
+        Every clip that failed, with the reason (the message names the file).
+    """
+
+    def __init__(self, feature: str, problems):
+        self.problems = list(problems)
+        shown = "; ".join(message for _, _, message in self.problems[:10])
+        more = f"; ... and {len(self.problems) - 10} more" if len(self.problems) > 10 else ""
+        super().__init__(f"{feature}: {len(self.problems)} clip(s) cannot be used: {shown}{more} "
+                         "(--on-bad-clip skip leaves them out and lists them in results/skipped.csv)")

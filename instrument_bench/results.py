@@ -1,25 +1,45 @@
 """Result files: ``runs.csv`` (one row per cell and seed), ``per_class.csv`` and ``leaderboard.csv``.
 
 Every write goes to a temporary file in the same folder and is renamed over the target, so a
-reader never sees a torn file and a killed run loses at most the cell it was computing.
+reader never sees a torn file and a killed run loses at most the cell it was computing. A cell's
+per-class rows are written before its runs.csv rows: a cell is finished once it is in runs.csv,
+and a rerun of an unfinished cell replaces any per-class rows it left. Every read-modify-write of
+the folder holds ``<results>/.lock`` (a file lock), so runs writing into one folder at once
+neither lose nor tear each other's rows.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock
 
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
 
 RUNS = "runs.csv"
+SKIPPED = "skipped.csv"
 PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
 GROUP = ["dataset", "task", "feature", "model", "loss", "predictor"]
 # what rows written before a column existed mean by it
 GROUP_DEFAULTS = {"loss": "-", "predictor": "argmax"}
 COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes", "params_count", "epochs_trained")
+
+
+LOCK = ".lock"
+LOCK_TIMEOUT = 600  # seconds to wait for another run's write
+
+
+@contextmanager
+def results_lock(results_dir):
+    """Hold the results folder's file lock (other runs wait for it)."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(results_dir / LOCK), timeout=LOCK_TIMEOUT):
+        yield
 
 
 def write_csv_atomic(frame: pd.DataFrame, path) -> None:
@@ -60,15 +80,40 @@ def record_runs(results_dir, rows: list[dict], per_class: list[dict]) -> None:
     """
     results_dir = Path(results_dir)
     keys = {row["run_key"] for row in rows}
-    for name, new in ((RUNS, rows), (PER_CLASS, per_class)):
-        old = read_csv(results_dir / name)
+    with results_lock(results_dir):
+        for name, new in ((PER_CLASS, per_class), (RUNS, rows)):  # runs.csv last: the commit
+            old = read_csv(results_dir / name)
+            if not old.empty:
+                old = old[~old["run_key"].isin(keys)]
+            if not new and old.empty:
+                continue
+            frames = [f for f in (old, pd.DataFrame(new)) if not f.empty]
+            write_csv_atomic(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0],
+                             results_dir / name)
+
+
+def record_skipped(results_dir, dataset: str, rows: list[dict]) -> None:
+    """Replace the rows of ``dataset`` in skipped.csv (clips ``--on-bad-clip skip`` left out)."""
+    path = Path(results_dir) / SKIPPED
+    with results_lock(results_dir):
+        old = read_csv(path)
         if not old.empty:
-            old = old[~old["run_key"].isin(keys)]
-        if not new and old.empty:
-            continue
-        frames = [f for f in (old, pd.DataFrame(new)) if not f.empty]
-        write_csv_atomic(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0],
-                         results_dir / name)
+            old = old[old["dataset"] != dataset]
+        frames = [f for f in (old, pd.DataFrame(rows)) if not f.empty]
+        if frames:
+            write_csv_atomic(pd.concat(frames, ignore_index=True), path)
+
+
+def forget_failures(results_dir, *, dataset: str, kind: str) -> None:
+    """Drop the ``failure == kind`` rows of ``dataset`` from runs.csv (its data loads now)."""
+    path = Path(results_dir) / RUNS
+    with results_lock(results_dir):
+        runs = read_csv(path)
+        if runs.empty or "failure" not in runs:
+            return
+        stale = (runs["dataset"] == dataset) & (runs["failure"] == kind)
+        if stale.any():
+            write_csv_atomic(runs[~stale], path)
 
 
 def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,9 +160,10 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
 def write_leaderboard(results_dir) -> pd.DataFrame:
     """Rebuild leaderboard.csv from runs.csv and return it."""
     results_dir = Path(results_dir)
-    board = leaderboard(read_csv(results_dir / RUNS))
-    if not board.empty:
-        write_csv_atomic(board.round(4), results_dir / LEADERBOARD)
+    with results_lock(results_dir):
+        board = leaderboard(read_csv(results_dir / RUNS))
+        if not board.empty:
+            write_csv_atomic(board.round(4), results_dir / LEADERBOARD)
     return board
 
 
@@ -135,15 +181,19 @@ def best_model_keys(runs: pd.DataFrame) -> dict[tuple, str]:
 
 
 def prune_models(results_dir) -> int:
-    """Delete saved models (``models/<model_key>/``) that are not the best seed of any leaderboard
-    row; returns how many were deleted. The kept ones are what ``predict`` loads."""
+    """Delete saved models (``models/<model_key>/``) of finished cells that are not the best seed of
+    any leaderboard row; returns how many were deleted. The kept ones are what ``predict`` loads.
+    Models of cells not in runs.csv (another run's cell in flight) are left alone."""
     import shutil
 
     results_dir = Path(results_dir)
-    keep = set(best_model_keys(read_csv(results_dir / RUNS)).values())
     deleted = 0
-    for folder in sorted((results_dir / "models").glob("*/manifest.json")):
-        if folder.parent.name not in keep:
-            shutil.rmtree(folder.parent)
-            deleted += 1
+    with results_lock(results_dir):
+        runs = read_csv(results_dir / RUNS)
+        keep = set(best_model_keys(runs).values())
+        known = set(runs["model_key"].dropna()) if "model_key" in runs else set()
+        for folder in sorted((results_dir / "models").glob("*/manifest.json")):
+            if folder.parent.name in known and folder.parent.name not in keep:
+                shutil.rmtree(folder.parent)
+                deleted += 1
     return deleted

@@ -19,6 +19,7 @@ import pickle
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +40,7 @@ from .errors import (
     TaskNotApplicableError,
     lookup,
 )
-from .executors import progress_bar
+from .executors import Executor, progress_bar, using
 from .features import FEATURES
 from .features.store import library_versions, load_features
 from .models import CLASSICAL_MODELS, GRIDS, KERAS_MODELS, MODELS, TIME_FREQUENCY, WINDOW_SECONDS
@@ -104,9 +105,33 @@ def load_dataset(name: str, *, options: dict, data_root=None, jobs: int = 1, pro
     if unknown:
         raise ConfigError(f"dataset {name!r} takes no option {', '.join(unknown)}")
     try:
-        return loader(data_root=data_root, jobs=jobs, progress=progress, **options)
+        dataset = loader(data_root=data_root, jobs=jobs, progress=progress, **options)
     except TypeError as exc:
         raise ConfigError(f"dataset {name!r}: bad option ({exc})") from None
+    ids = [c.clip_id for c in dataset.clips]
+    if len(set(ids)) != len(ids):
+        seen = set()
+        twice = next(i for i in ids if i in seen or seen.add(i))
+        raise DatasetError(f"{dataset.root}: clip id {twice!r} appears more than once in {name}")
+    return dataset
+
+
+def skip_bad_clips(dataset, *, results_dir, jobs: int = 1, progress: bool = True, log=print):
+    """``dataset`` without the clips whose files cannot be used (``--on-bad-clip skip``); the left-out
+    clips are written to ``results_dir/skipped.csv`` (dataset, clip_id, path, error)."""
+    from .validate import audit
+
+    problems = audit(dataset, cache_dir=data_home() / "audits", jobs=jobs, progress=progress)
+    if not problems:
+        return dataset
+    bad = {clip_id for clip_id, _, _ in problems}
+    rows = [{"dataset": dataset.name, "clip_id": c, "path": str(p), "error": e} for c, p, e in problems]
+    results.record_skipped(results_dir, dataset.name, rows)
+    log(f"{dataset.name}: left out {len(bad)} clip(s) that cannot be used "
+        f"(listed in {Path(results_dir) / results.SKIPPED})")
+    digest = hashlib.sha256("\n".join(sorted(bad)).encode()).hexdigest()[:8]
+    return replace(dataset, clips=tuple(c for c in dataset.clips if c.clip_id not in bad),
+                           version=f"{dataset.version}-without{len(bad)}-{digest}")
 
 
 def git_commit() -> str:
@@ -134,7 +159,8 @@ def class_scores(model, X, *, multi_label: bool = False) -> np.ndarray:
     """Per-class scores of a fitted classifier (probabilities where it has them).
 
     Multi-label models without probabilities (the SVM) give the sigmoid of their decision values,
-    so 0.5 is the SVM's own margin and the ranking metrics see the decision values' order.
+    so 0.5 is the SVM's own margin and the ranking metrics see the decision values' order. A
+    two-class SVM's single decision value ``d`` becomes the scores ``(-d, d)``.
     """
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
@@ -144,7 +170,9 @@ def class_scores(model, X, *, multi_label: bool = False) -> np.ndarray:
                              for p, c in zip(proba, classes)], axis=1)
         return np.asarray(proba)
     scores = np.asarray(model.decision_function(X))
-    return expit(scores) if multi_label else scores
+    if multi_label:
+        return expit(scores)
+    return np.stack([-scores, scores], axis=1) if scores.ndim == 1 else scores
 
 
 def selection_score(scores, y, *, multi_label: bool) -> float:
@@ -399,30 +427,88 @@ def cell_plan(exp, task, model_name) -> tuple[list, list]:
     return losses, predictors
 
 
-def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y, options, exp,
-                    train_config, context, summary, log, view) -> None:
-    """Run one cell, save its model, and write its rows (one per predictor) and per-class rows."""
-    results_dir = Path(options.results_dir)
+@dataclass(frozen=True)
+class FeatureFiles:
+    """Where a cell's features are: the cache file of each split and the rows its task keeps.
+
+    Sent to worker processes (a Dask cluster) instead of the arrays: a worker memory-maps the
+    files itself, so they must be on a filesystem the workers share with this machine.
+    """
+
+    paths: dict
+    keep: dict
+
+    def load(self) -> dict:
+        """The feature arrays, memory-mapped (copied only where the task keeps a subset)."""
+        out = {}
+        for s, path in self.paths.items():
+            x = np.load(path, mmap_mode="r")
+            out[s] = x if self.keep[s].all() else np.asarray(x[self.keep[s]])
+        return out
+
+
+@dataclass(frozen=True)
+class CellJob:
+    """Everything one cell needs, picklable: a worker process computes it with :func:`compute_cell`
+    and the parent records the result."""
+
+    config: dict
+    keys: dict
+    dataset: str
+    sample_rate: int
+    clip_seconds: float | None
+    task: object
+    feature: str
+    model_name: str
+    seed: int
+    X: object  # the arrays, a FeatureFiles, or the error that kept the features from being computed
+    y: dict
+    groups: dict | None
+    test_ids: list
+    results_dir: str
+    n_jobs: int
+    save_models: bool
+    verbose: bool
+    top_k: int
+    threshold: float
+    train_config: TrainConfig
+    context: dict
+
+    @property
+    def name(self) -> str:
+        """``dataset/task/feature/model[/loss]/seed<n>``."""
+        loss = self.config.get("loss", "-")
+        return (f"{self.dataset}/{self.task.name}/{self.feature}/{self.model_name}"
+                + (f"/{loss}" if loss != "-" else "") + f"/seed{self.seed}")
+
+
+def compute_cell(job: CellJob) -> dict:
+    """Run one cell, save its predictions and model; return its rows (one per predictor), per-class
+    rows, a log line and the error if it failed. Writes no results CSV (the parent does)."""
+    results_dir = Path(job.results_dir)
+    spec = FEATURES[job.feature]
+    task, model_name, seed, config, keys = job.task, job.model_name, job.seed, job.config, job.keys
     loss = config.get("loss", "-")
     predictors = list(keys)
     model_key = run_key(**config)
-    cell = f"{dataset.name}/{task.name}/{spec.name}/{model_name}" + (f"/{loss}" if loss != "-" else "") \
-        + f"/seed{seed}"
-    base = {"status": "ok", "dataset": dataset.name, "task": task.name, "task_kind": task.kind,
+    base = {"status": "ok", "dataset": job.dataset, "task": task.name, "task_kind": task.kind,
             "feature": spec.name, "model": model_name, "loss": loss, "seed": seed,
             "primary_metric": task.primary_metric, "model_key": model_key}
+    error, n_features = None, 0
     try:
-        if isinstance(X, Exception):
-            raise X
+        if isinstance(job.X, Exception):
+            raise job.X
+        X = job.X.load() if isinstance(job.X, FeatureFiles) else job.X
+        n_features = int(np.prod(X["train"].shape[1:]))
         rows, per_class, model, outputs = run_cell(
-            model_name=model_name, task=task, spec=spec, X=X, y=y, seed=seed, n_jobs=options.jobs,
-            train_config=train_config, sample_rate=dataset.sample_rate,
-            loss=None if loss == "-" else loss, predictors=predictors, top_k=exp.top_k,
-            threshold=exp.threshold, verbose=2 if options.verbose else 0, groups=view.groups)
+            model_name=model_name, task=task, spec=spec, X=X, y=job.y, seed=seed, n_jobs=job.n_jobs,
+            train_config=job.train_config, sample_rate=job.sample_rate,
+            loss=None if loss == "-" else loss, predictors=predictors, top_k=job.top_k,
+            threshold=job.threshold, verbose=2 if job.verbose else 0, groups=job.groups)
         rows = [{**base, "run_key": keys[r["predictor"]], **r} for r in rows]
-        summary.computed += 1
-        log(f"{cell}: " + ", ".join(f"{r['predictor']} {task.primary_metric}={r[task.primary_metric]:.3f}"
-                                    for r in rows) + f" (fit {rows[0]['fit_seconds']:.1f}s)")
+        line = (f"{job.name}: " + ", ".join(f"{r['predictor']} {task.primary_metric}="
+                                             f"{r[task.primary_metric]:.3f}" for r in rows)
+                + f" (fit {rows[0]['fit_seconds']:.1f}s)")
         keras_model = model_name in KERAS_MODELS
         if keras_model:
             import keras
@@ -430,38 +516,46 @@ def _run_and_record(*, config, keys, dataset, task, spec, model_name, seed, X, y
             for r in rows:
                 r["backend"] = keras.backend.backend()
         test_ids = outputs.pop("clip_ids")
-        if test_ids is None:
-            test_ids = [c.clip_id for c in view.clips["test"]]
-        save_predictions(results_dir, model_key, **outputs, clip_ids=test_ids)
-        if options.save_models:
-            frame = spec.frame_seconds(spec.params, dataset.sample_rate) if spec.frame_seconds else None
+        save_predictions(results_dir, model_key, **outputs,
+                         clip_ids=job.test_ids if test_ids is None else test_ids)
+        if job.save_models:
+            frame = spec.frame_seconds(spec.params, job.sample_rate) if spec.frame_seconds else None
             save_model(model, results_dir / "models" / model_key, {
                 **config, "model_key": model_key, "model_format": "keras" if keras_model else "joblib",
                 "task_kind": task.kind, "label_map": outputs["label_map"], "frame_seconds": frame,
                 "window_frames": rows[0].get("window_frames") or None,
-                "aggregate": train_config.aggregate, "sample_rate": dataset.sample_rate,
-                "clip_seconds": dataset.clip_seconds, "backend": rows[0].get("backend"),
+                "aggregate": job.train_config.aggregate, "sample_rate": job.sample_rate,
+                "clip_seconds": job.clip_seconds, "backend": rows[0].get("backend"),
                 "predictors": {r["predictor"]: json.loads(r["predictor_params"]) for r in rows},
                 "metrics": {r["predictor"]: {k: r[k] for k in ("macro_f1", "micro_f1")} for r in rows},
-                "versions": json.loads(context["versions"])})
+                "versions": json.loads(job.context["versions"])})
     except (InstrumentBenchError, ValueError) as exc:
-        rows = [{**base, "run_key": keys[p], "predictor": p, "status": "failed", "error": str(exc)}
+        error = str(exc)
+        rows = [{**base, "run_key": keys[p], "predictor": p, "status": "failed", "error": error}
                 for p in predictors]
         per_class = [[] for _ in predictors]
-        summary.failed.append((cell, str(exc)))
-        log(f"{cell}: FAILED: {exc}")
+        line = f"{job.name}: FAILED: {error}"
     shared = {
-        "n_train": len(y["train"]), "n_valid": len(y["valid"]), "n_test": len(y["test"]),
-        "n_classes": len(task.classes),
-        "n_features": int(np.prod(X["train"].shape[1:])) if isinstance(X, dict) else 0,
+        "n_train": len(job.y["train"]), "n_valid": len(job.y["valid"]), "n_test": len(job.y["test"]),
+        "n_classes": len(task.classes), "n_features": n_features,
         "split_hash": config["split_hash"], "feature_params": json.dumps(spec.params, sort_keys=True),
         "grid": json.dumps(config.get("grid", config.get("training")), sort_keys=True),
-        **context, "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **job.context, "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     rows = [{**r, **shared} for r in rows]
     class_rows = [{"run_key": r["run_key"], **{k: r[k] for k in results.GROUP}, "seed": seed, **pc}
                   for r, classes in zip(rows, per_class) for pc in classes]
-    results.record_runs(results_dir, rows, class_rows)
+    return {"rows": rows, "per_class": class_rows, "line": line, "error": error}
+
+
+def record_cell(job: CellJob, out: dict, *, summary, log) -> None:
+    """Write a computed cell's rows to the results folder and count it."""
+    if out["error"] is None:
+        summary.computed += 1
+    else:
+        summary.failed.append((job.name, out["error"]))
+    log(out["line"])
+    results.record_runs(job.results_dir, out["rows"], out["per_class"])
 
 
 @dataclass
@@ -509,16 +603,39 @@ def task_view(task, dataset) -> TaskView:
                     groups=groups)
 
 
+def _dataset_failure_rows(exp, error, *, seeds: int, context: dict) -> list[dict]:
+    """``status=failed`` rows for every cell of an experiment whose dataset could not be read."""
+    rows = []
+    for task_name, feature, model in itertools.product(exp.tasks, exp.features, exp.models):
+        losses, predictors = cell_plan(exp, TASKS[task_name], model)
+        for loss, seed, predictor in itertools.product(losses, range(seeds), predictors):
+            key = run_key(dataset=exp.dataset, task=task_name, feature=feature, model=model, loss=loss,
+                          seed=seed, predictor=predictor, failure="dataset")
+            rows.append({"status": "failed", "failure": "dataset", "dataset": exp.dataset, "task": task_name,
+                         "task_kind": TASKS[task_name].kind, "feature": feature, "model": model,
+                         "loss": loss, "seed": seed, "predictor": predictor, "run_key": key,
+                         "error": str(error), **context,
+                         "utc_time": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    return rows
+
+
 def _n_cells(exp, seeds: int) -> int:
     """Cells (fits) of an experiment block: features x tasks x models x losses x seeds."""
     return seeds * len(exp.features) * sum(len(cell_plan(exp, TASKS[t], m)[0])
                                            for t in exp.tasks for m in exp.models)
 
 
-def _run_experiment(exp, dataset, *, options, train_config, done, context, summary, log, progress, bar):
-    """Every cell of one experiment block on its loaded dataset (finished cells are skipped)."""
+def _run_experiment(exp, dataset, *, options, train_config, done, context, summary, log, progress, bar,
+                    executor=None):
+    """Every cell of one experiment block on its loaded dataset (finished cells are skipped).
+
+    Locally, cells run one after another in this process (each model uses ``--jobs`` threads);
+    with a Dask ``executor`` the cells of each task and feature go to the cluster together and
+    are recorded here as they finish.
+    """
     cache_dir = data_home() / "features"
     split_hash = dataset.split_hash()
+    remote = executor is not None and executor.distributed
     for task_name in exp.tasks:
         try:
             view = task_view(TASKS[task_name], dataset)
@@ -527,10 +644,10 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
             log(f"skipped task {task_name} on {dataset.name}: {exc}")
             bar.update(_n_cells(replace(exp, tasks=(task_name,)), options.seeds))
             continue
-        task, y = view.task, view.y
+        task = view.task
         for feature_name in exp.features:
             spec = FEATURES[feature_name]
-            X = None
+            X, jobs = None, []
             for model_name in exp.models:
                 losses, predictors = cell_plan(exp, task, model_name)
                 for loss, seed in itertools.product(losses, range(options.seeds)):
@@ -543,17 +660,46 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                         bar.update()
                         continue
                     if X is None:  # a feature that cannot be computed fails its cells, not the run
-                        try:
-                            X = view.rows({s: load_features(dataset, s, spec, cache_dir=cache_dir,
-                                                            jobs=options.jobs, progress=progress)
-                                           for s in SPLITS})
-                        except InstrumentBenchError as exc:
-                            X = exc
-                    _run_and_record(config=config, keys=keys, dataset=dataset, task=task, spec=spec,
-                                    model_name=model_name, seed=seed, X=X, y=y, options=options, exp=exp,
-                                    train_config=train_config, context=context, summary=summary, log=log,
-                                    view=view)
+                        X = _features(dataset, spec, view, cache_dir=cache_dir, options=options,
+                                      progress=progress, files=remote)
+                    job = CellJob(
+                        config=config, keys=keys, dataset=dataset.name, sample_rate=dataset.sample_rate,
+                        clip_seconds=dataset.clip_seconds, task=task, feature=spec.name,
+                        model_name=model_name, seed=seed, X=X, y=view.y, groups=view.groups,
+                        test_ids=[c.clip_id for c in view.clips["test"]],
+                        results_dir=str(options.results_dir), n_jobs=1 if remote else options.jobs,
+                        save_models=options.save_models, verbose=options.verbose, top_k=exp.top_k,
+                        threshold=exp.threshold, train_config=train_config, context=context)
+                    if remote:
+                        jobs.append(job)
+                        continue
+                    record_cell(job, compute_cell(job), summary=summary, log=log)
                     bar.update()
+            for (job,), out in executor.as_completed(compute_cell, [(job,) for job in jobs]) if jobs else ():
+                record_cell(job, out, summary=summary, log=log)
+                bar.update()
+
+
+def _features(dataset, spec, view, *, cache_dir, options, progress, files: bool):
+    """A feature's arrays for a task (``files``: where they are, for remote workers), or the error
+    that kept them from being computed."""
+    try:
+        arrays = {s: load_features(dataset, s, spec, cache_dir=cache_dir, jobs=options.jobs,
+                                   progress=progress) for s in SPLITS}
+    except InstrumentBenchError as exc:
+        return exc
+    if files:
+        return FeatureFiles(paths={s: str(a.filename) for s, a in arrays.items()}, keep=view.keep)
+    return view.rows(arrays)
+
+
+@contextmanager
+def executor_closed(executor):
+    """Close ``executor`` (its Dask client and cluster) however the block ends."""
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=print) -> RunSummary:
@@ -583,7 +729,9 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                "versions": json.dumps(library_versions(VERSIONED), sort_keys=True)}
     total = sum(_n_cells(exp, options.seeds) for exp in suite.experiments)
     loaded = {}
-    with progress_bar(total=total, desc="cells", unit="cell", enabled=progress) as bar:
+    executor = Executor(options.executor, jobs=options.jobs, scheduler=options.scheduler)
+    with executor_closed(executor), using(executor), \
+            progress_bar(total=total, desc="cells", unit="cell", enabled=progress) as bar:
         def say(message):  # a log line that does not tear the progress bars
             with bar.external_write_mode(file=sys.stderr):
                 log(message)
@@ -596,9 +744,14 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                 if exp.dataset in broken:
                     raise broken[exp.dataset]
                 if exp.dataset not in loaded:
-                    loaded[exp.dataset] = load_dataset(
+                    dataset = load_dataset(
                         exp.dataset, options=suite.datasets.get(exp.dataset, {}), data_root=options.data_root,
                         jobs=options.jobs, progress=progress)
+                    if options.on_bad_clip == "skip":
+                        dataset = skip_bad_clips(dataset, results_dir=results_dir, jobs=options.jobs,
+                                                 progress=progress, log=say)
+                    results.forget_failures(results_dir, dataset=exp.dataset, kind="dataset")
+                    loaded[exp.dataset] = dataset
             except DatasetNotFoundError as exc:
                 if exp.dataset not in summary.skipped_datasets:
                     summary.skipped_datasets[exp.dataset] = str(exc)
@@ -610,10 +763,13 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                     broken[exp.dataset] = exc
                     summary.failed.append((exp.dataset, str(exc)))
                     say(f"dataset {exp.dataset} FAILED: {exc}")
+                results.record_runs(results_dir, _dataset_failure_rows(exp, exc, seeds=options.seeds,
+                                                                       context=context), [])
                 bar.update(_n_cells(exp, options.seeds))
                 continue
             _run_experiment(exp, loaded[exp.dataset], options=options, train_config=train_config, done=done,
-                            context=context, summary=summary, log=say, progress=progress, bar=bar)
+                            context=context, summary=summary, log=say, progress=progress, bar=bar,
+                            executor=executor)
     results.write_leaderboard(results_dir)
     if options.save_models:
         results.prune_models(results_dir)

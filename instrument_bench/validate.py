@@ -83,6 +83,54 @@ def _check_files(paths) -> list[str | None]:
     return [check_array(p) if Path(p).suffix == ".npy" else check_audio(p) for p in paths]
 
 
+def read_all(paths, *, jobs: int = 1, progress: bool = True, desc: str = "reading") -> dict[str, str]:
+    """Read every file in full on ``jobs`` workers: ``{path: problem}`` for those that fail."""
+    files = sorted({str(p) for p in paths})
+    chunks = [(files[i:i + CHECK_CHUNK],) for i in range(0, len(files), CHECK_CHUNK)]
+    out = {}
+    for (chunk,), problems in zip(chunks, parallel_map(_check_files, chunks, jobs=jobs, desc=desc,
+                                                       unit="chunk", progress=progress)):
+        out.update({path: problem for path, problem in zip(chunk, problems) if problem})
+    return out
+
+
+def clip_files(dataset) -> dict[str, list]:
+    """The files each clip reads (its audio and shipped feature files): ``{file: [clip ids]}``."""
+    out = {}
+    for clip in dataset.clips:
+        for path in (clip.path, clip.meta.get("melspec_path")):
+            if path is not None:
+                out.setdefault(str(path), []).append(clip.clip_id)
+    return out
+
+
+def audit(dataset, *, cache_dir, jobs: int = 1, progress: bool = True) -> list[tuple]:
+    """The clips of ``dataset`` whose files cannot be used: ``[(clip_id, path, problem)]``.
+
+    Every file is read in full once; the answer is cached under ``cache_dir`` by the dataset's
+    name, version and the files' sizes and modification times, so a rerun does not read again.
+    """
+    import hashlib
+    import json
+    import os
+
+    files = clip_files(dataset)
+    digest = hashlib.sha256(f"{dataset.name}|{dataset.version}".encode())
+    for path in sorted(files):
+        stat = os.stat(path) if os.path.exists(path) else None
+        digest.update(f"{path}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}\n".encode())
+    cached = Path(cache_dir) / f"{dataset.name}-{digest.hexdigest()[:16]}.json"
+    if cached.is_file():
+        problems = json.loads(cached.read_text())
+    else:
+        problems = read_all(files, jobs=jobs, progress=progress, desc=f"checking {dataset.name}")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(cached.name + f".tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(problems))
+        os.replace(tmp, cached)
+    return [(clip_id, path, problem) for path, problem in sorted(problems.items()) for clip_id in files[path]]
+
+
 def validate_dataset(name: str, *, data_root=None, options: dict | None = None, jobs: int = 1,
                      progress: bool = True) -> ValidationReport:
     """Load a dataset and read every file it refers to.
@@ -120,13 +168,8 @@ def validate_dataset(name: str, *, data_root=None, options: dict | None = None, 
         return report
     report.root = dataset.root
     report.splits = dict(Counter(c.split for c in dataset.clips))
-    referenced = {str(c.path) for c in dataset.clips if c.path is not None}
-    referenced |= {str(c.meta["melspec_path"]) for c in dataset.clips if "melspec_path" in c.meta}
-    files = sorted(referenced)
-    chunks = [(files[i:i + CHECK_CHUNK],) for i in range(0, len(files), CHECK_CHUNK)]
-    for problems in parallel_map(_check_files, chunks, jobs=jobs, desc=f"reading {name}", unit="chunk",
-                                 progress=progress):
-        report.errors += [p for p in problems if p]
+    files = sorted(clip_files(dataset))
+    report.errors += sorted(read_all(files, jobs=jobs, progress=progress, desc=f"reading {name}").values())
     report.files_checked = len(files)
     known = {Path(f).resolve() for f in files}
     suffixes = AUDIO_SUFFIXES | {".npy"}

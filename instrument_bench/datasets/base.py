@@ -115,12 +115,14 @@ def safe_path(root, relative, *, source) -> Path:
 
 
 def audio_seconds(path) -> float:
-    """Duration of an audio file in seconds, read from its header.
+    """Duration of an audio file in seconds, read from its header; 0 when the header cannot be
+    read or announces no samples (the file then gives one window, and feature extraction or
+    ``--on-bad-clip skip`` reports it with the reason, like any other unusable clip).
 
     Raises
     ------
     DatasetError
-        The file is missing or its header cannot be read.
+        The file is missing.
     """
     import soundfile as sf
 
@@ -131,11 +133,9 @@ def audio_seconds(path) -> float:
         raise DatasetError(f"{path}: audio file not found")
     try:
         info = sf.info(path)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-        raise DatasetError(f"{path}: cannot read audio ({exc})") from None
-    if info.frames <= 0 or info.samplerate <= 0:
-        raise DatasetError(f"{path}: audio file holds no samples")
-    return info.frames / info.samplerate
+    except (sf.LibsndfileError, RuntimeError, ValueError):
+        return 0.0
+    return info.frames / info.samplerate if info.frames > 0 and info.samplerate > 0 else 0.0
 
 
 def window_starts(seconds: float, *, window: float, hop: float) -> list[float]:

@@ -182,8 +182,10 @@ def read_predominant(root, *, valid_fraction: float = 0.15, test_fraction: float
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,
          **options) -> Dataset:
-    """Load IRMAS from ``<data root>/irmas`` (official protocol; options: window_seconds,
-    hop_seconds, valid_fraction, sample_rate)."""
+    """Load IRMAS from ``<data root>/irmas``, official protocol (1 s windows per excerpt).
+
+    Options: ``window_seconds``, ``hop_seconds``, ``valid_fraction``, ``sample_rate``.
+    """
     return read_layout(dataset_root("irmas", data_root=data_root, root=root), **options)
 
 

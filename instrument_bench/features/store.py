@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import load_audio
-from ..errors import FeatureError
+from ..errors import AudioError, BadClipsError, FeatureError
 from ..executors import parallel_imap
 
 CACHE_FORMAT = "2"
@@ -50,25 +50,58 @@ def cache_key(dataset, split: str, spec) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _extract_chunk(feature: str, items, sample_rate: int) -> np.ndarray:
-    """Features of ``(path, start, duration)`` items; each file is decoded once per chunk."""
+def _read_item(spec, path, start, duration, sample_rate, decoded: dict):
+    """The input of one clip: its window of audio (each file decoded once per chunk) or of the
+    feature file; raises AudioError / FeatureError naming the file."""
+    if spec.from_file is not None:
+        return spec.from_file(path, start=start, duration=duration, **spec.params)
+    if path not in decoded:
+        decoded.clear()
+        try:
+            decoded[path] = load_audio(path, sample_rate=sample_rate)
+        except AudioError as exc:
+            decoded[path] = exc
+    audio = decoded[path]
+    if isinstance(audio, Exception):
+        raise audio
+    if start or duration is not None:
+        a = int(round(start * sample_rate))
+        n = len(audio) - a if duration is None else int(round(duration * sample_rate))
+        audio = np.pad(audio[a:a + n], (0, max(0, n - len(audio[a:a + n]))))
+    return audio
+
+
+def _extract_chunk(feature: str, items, sample_rate: int):
+    """Features of ``(path, start, duration)`` items, and the clips that could not be read.
+
+    Returns
+    -------
+    block : np.ndarray or None
+        ``(len(items), ...)`` float32, NaN rows for unreadable clips (None when none was readable).
+    problems : list of (int, str)
+        Row in the chunk and the reason (naming the file) of every unreadable clip.
+    """
     from . import FEATURES
 
     spec = FEATURES[feature]
+    inputs, rows, problems, decoded = [], [], [], {}
+    for i, (path, start, duration) in enumerate(items):
+        try:
+            inputs.append(_read_item(spec, path, start, duration, sample_rate, decoded))
+            rows.append(i)
+        except (AudioError, FeatureError) as exc:
+            problems.append((i, str(exc)))
+    if not inputs:
+        return None, problems
     if spec.from_file is not None:
-        return np.stack([spec.from_file(path, start=start, duration=duration, **spec.params)
-                         for path, start, duration in items]).astype(np.float32)
-    clips, decoded = [], {}
-    for path, start, duration in items:
-        if path not in decoded:
-            decoded = {path: load_audio(path, sample_rate=sample_rate)}
-        audio = decoded[path]
-        if start or duration is not None:
-            a = int(round(start * sample_rate))
-            n = len(audio) - a if duration is None else int(round(duration * sample_rate))
-            audio = np.pad(audio[a:a + n], (0, max(0, n - len(audio[a:a + n]))))
-        clips.append(audio)
-    return spec.extract_many(clips, sample_rate=sample_rate)
+        good = np.stack(inputs).astype(np.float32)
+    else:
+        good = spec.extract_many(inputs, sample_rate=sample_rate)
+    if not problems:
+        return good, problems
+    block = np.full((len(items), *good.shape[1:]), np.nan, dtype=np.float32)
+    block[rows] = good
+    return block, problems
 
 
 def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK) -> list[list]:
@@ -87,15 +120,18 @@ def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK) -> list[
 def _extract_into(feature: str, items, sample_rate: int, out: str, offset: int) -> list[int]:
     """Compute a chunk and write it into rows ``offset...`` of the ``.npy`` file ``out`` (opened
     memory-mapped by the worker itself, so no feature array travels back to the parent); return
-    the chunk's row numbers holding non-finite values."""
-    block = _extract_chunk(feature, items, sample_rate)
+    the chunk's row numbers holding non-finite values and its unreadable clips."""
+    block, problems = _extract_chunk(feature, items, sample_rate)
+    if block is None:
+        return [], problems
     target = np.load(out, mmap_mode="r+")
     if block.shape[1:] != target.shape[1:]:
         raise FeatureError(f"{feature}: {items[0][0]} gives shape {block.shape[1:]}, other clips "
                            f"{target.shape[1:]}; a feature must have one shape per dataset")
     target[offset:offset + len(block)] = block
     target.flush()
-    return _non_finite_rows(block)
+    unreadable = {i for i, _ in problems}
+    return [r for r in _non_finite_rows(block) if r not in unreadable], problems
 
 
 def _non_finite_rows(block) -> list[int]:
@@ -154,6 +190,8 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
 
     Raises
     ------
+    BadClipsError
+        Clips whose audio (or feature file) cannot be read, all of them, each naming its file.
     FeatureError
         A clip gives non-finite values or a shape unlike the others.
     """
@@ -170,30 +208,46 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
         return target
     chunks = chunk_clips(clips)
     offsets = np.cumsum([0] + [len(c) for c in chunks])
-    first = _extract_chunk(spec.name, _items(chunks[0], spec), sample_rate)  # gives the shape
+    bad, problems, first, k = [], [], None, 0
+    while first is None and k < len(chunks):  # the first readable chunk gives the shape
+        first, found = _extract_chunk(spec.name, _items(chunks[k], spec), sample_rate)
+        problems += [(int(offsets[k]) + i, message) for i, message in found]
+        k += 1
+    if first is None:
+        raise BadClipsError(spec.name, [(clips[i].clip_id, clips[i].path, m) for i, m in problems])
     shape = (len(clips), *first.shape[1:])
     result = (np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
               if out is not None else np.empty(shape, dtype=np.float32))
-    result[:len(first)] = first
-    bad = _non_finite_rows(first)
+    result[offsets[k - 1]:offsets[k]] = first
+    unreadable = {i for i, _ in problems}
+    at = int(offsets[k - 1])
+    bad = [at + r for r in _non_finite_rows(first) if at + r not in unreadable]
     label = desc or f"extracting {spec.name}"
+    rest = list(zip(chunks[k:], offsets[k:]))
     if out is not None:
         result.flush()
         tasks = [(spec.name, _items(chunk, spec), sample_rate, str(out), int(offset))
-                 for chunk, offset in zip(chunks[1:], offsets[1:])]
-        for offset, rows in zip(offsets[1:], parallel_imap(_extract_into, tasks, jobs=jobs, desc=label,
-                                                           unit="chunk", progress=progress)):
+                 for chunk, offset in rest]
+        done = parallel_imap(_extract_into, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress)
+        for (_, offset), (rows, found) in zip(rest, done):
             bad += [int(offset) + r for r in rows]
+            problems += [(int(offset) + i, message) for i, message in found]
         result = np.load(out, mmap_mode="r+")
     else:
-        tasks = [(spec.name, _items(chunk, spec), sample_rate) for chunk in chunks[1:]]
-        for offset, block in zip(offsets[1:], parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label,
-                                                            unit="chunk", progress=progress)):
+        tasks = [(spec.name, _items(chunk, spec), sample_rate) for chunk, _ in rest]
+        done = parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress)
+        for (_, offset), (block, found) in zip(rest, done):
+            problems += [(int(offset) + i, message) for i, message in found]
+            if block is None:
+                continue
             if block.shape[1:] != shape[1:]:
                 raise FeatureError(f"{spec.name}: clips give shapes {shape[1:]} and {block.shape[1:]}; "
                                    "a feature must have one shape per dataset")
             result[offset:offset + len(block)] = block
-            bad += _non_finite_rows(block)
+            unreadable = {i for i, _ in found}
+            bad += [int(offset) + r for r in _non_finite_rows(block) if r not in unreadable]
+    if problems:
+        raise BadClipsError(spec.name, [(clips[i].clip_id, clips[i].path, m) for i, m in sorted(problems)])
     _raise_non_finite(spec, clips, sorted(bad))
     return result
 
