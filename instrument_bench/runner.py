@@ -440,11 +440,12 @@ class FeatureFiles:
 
     def load(self) -> dict:
         """The feature arrays, memory-mapped (copied only where the task keeps a subset)."""
-        out = {}
-        for s, path in self.paths.items():
-            x = np.load(path, mmap_mode="r")
-            out[s] = x if self.keep[s].all() else np.asarray(x[self.keep[s]])
-        return out
+        return kept_rows({s: np.load(path, mmap_mode="r") for s, path in self.paths.items()}, self.keep)
+
+
+def kept_rows(X: dict, keep: dict) -> dict:
+    """The rows ``keep`` selects from each split's array (the array itself when it keeps all)."""
+    return {s: x if keep[s].all() else np.asarray(x[keep[s]]) for s, x in X.items()}
 
 
 @dataclass(frozen=True)
@@ -571,7 +572,7 @@ class TaskView:
 
     def rows(self, X: dict) -> dict:
         """The feature rows of the clips the task uses (all rows, unchanged, when it uses all)."""
-        return {s: X[s] if self.keep[s].all() else np.asarray(X[s][self.keep[s]]) for s in SPLITS}
+        return kept_rows(X, self.keep)
 
 
 def task_view(task, dataset) -> TaskView:
