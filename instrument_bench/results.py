@@ -116,6 +116,16 @@ def forget_failures(results_dir, *, dataset: str, kind: str) -> None:
             write_csv_atomic(runs[~stale], path)
 
 
+def latest_split(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each dataset's most recent split (``split_hash`` of its newest row): rows of an
+    older version of a dataset (re-rendered, changed on disk, clips skipped) stay in runs.csv but
+    leave the leaderboard, so its means never mix two versions of the data."""
+    if runs.empty or "split_hash" not in runs or "utc_time" not in runs:
+        return runs
+    latest = runs.sort_values("utc_time", kind="stable").groupby("dataset")["split_hash"].last()
+    return runs[runs["split_hash"] == runs["dataset"].map(latest)]
+
+
 def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with ``loss`` / ``predictor`` filled in for rows written before they existed."""
     frame = frame.copy()
@@ -140,7 +150,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     """
     if runs.empty:
         return pd.DataFrame()
-    ok = with_group_defaults(runs[runs["status"] == "ok"])
+    ok = with_group_defaults(latest_split(runs[runs["status"] == "ok"]))
     if ok.empty:
         return pd.DataFrame()
     metrics = [m for m in dict.fromkeys((*SINGLE_LABEL_METRICS, *MULTI_LABEL_METRICS, *COST_COLUMNS))
@@ -172,7 +182,7 @@ def best_model_keys(runs: pd.DataFrame) -> dict[tuple, str]:
     of its best seed by the primary metric."""
     if runs.empty or "model_key" not in runs:
         return {}
-    ok = with_group_defaults(runs[(runs["status"] == "ok") & runs["model_key"].notna()])
+    ok = with_group_defaults(latest_split(runs[(runs["status"] == "ok") & runs["model_key"].notna()]))
     if ok.empty:
         return {}
     ok["_primary"] = [row[row["primary_metric"]] for _, row in ok.iterrows()]

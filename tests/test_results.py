@@ -57,3 +57,14 @@ def test_leaderboard_groups_by_loss_and_predictor_and_ranks_multi_label():
     old = board[board["model"] == "old"].iloc[0]
     assert (old["loss"], old["predictor"], old["rank"]) == ("-", "argmax", 1)
     assert "map_mean" in board and "hamming_loss_mean" in board
+
+
+def test_leaderboard_uses_each_datasets_latest_split():
+    old = [{**row("a", s, 0.9, key=f"old-{s}"), "split_hash": "v1", "utc_time": "2026-01-01T00:00:00"}
+           for s in (0, 1)]
+    new = [{**row("a", s, 0.5, key=f"new-{s}"), "split_hash": "v2", "utc_time": "2026-02-01T00:00:00"}
+           for s in (0, 1)]
+    board = results.leaderboard(pd.DataFrame(old + new))
+    assert len(board) == 1 and board["macro_f1_mean"].iloc[0] == pytest.approx(0.5)
+    assert results.best_model_keys(pd.DataFrame([{**r, "model_key": r["run_key"]} for r in old + new])) \
+        == {("d", "family", "f", "a", "-", "argmax"): "new-0"}
