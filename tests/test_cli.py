@@ -109,6 +109,7 @@ def test_list(capsys):
         assert name in out
 
 
+@pytest.mark.processes  # python -m instrument_bench in a subprocess
 def test_module_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "instrument_bench", "run", "--help"],
                          capture_output=True, text=True, check=True).stdout

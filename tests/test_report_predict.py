@@ -72,6 +72,7 @@ def test_models_and_predictions_are_kept_for_the_best_seeds(finished):
     assert formats == {"model.keras", "model.joblib"}
 
 
+@pytest.mark.processes  # a headless Chromium
 def test_report_page_loads_every_image_without_console_errors(finished, tmp_path, capsys):
     assert main(["report", "--results", str(finished), "-q"]) == 0
     page = finished / "report.html"
