@@ -1,5 +1,5 @@
-"""Datasets. ``DATASETS`` maps a name to its loader; ``FOLDERS`` the folder each real dataset is
-looked for under the data root.
+"""Datasets. ``DATASETS`` maps a name to its loader (a real dataset is looked for in
+``<data root>/<name>``; ``irmas-predominant`` reads ``irmas``).
 
 A loader is ``load(*, data_root, data_home, jobs, progress, **options) -> Dataset``; ``options``
 come from a suite's ``[datasets.<name>]`` table (every real dataset takes ``root``: its folder,
@@ -32,6 +32,3 @@ DATASETS = {
     "openmic-2018": openmic.load,
     "audio-folder": audio_folder.load,
 }
-FOLDERS = {"nsynth": "nsynth", "nsynth-tfrecord": "nsynth-tfrecord", "musicnet": "musicnet",
-           "irmas": "irmas", "irmas-predominant": "irmas", "medley-solos-db": "medley-solos-db",
-           "mtg-jamendo": "mtg-jamendo", "openmic-2018": "openmic-2018", "audio-folder": "audio-folder"}

@@ -220,7 +220,8 @@ def read_layout(root, *, name: str = "musicnet", version: str = "", clip_seconds
                    version=f"{version}-{cut}" if version else cut, clip_seconds=float(clip_seconds))
 
 
-def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, **options) -> Dataset:
+def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,
+         **options) -> Dataset:
     """Load the real MusicNet from ``<data root>/musicnet`` (``options`` go to :func:`read_layout`)."""
-    root = dataset_root("musicnet", data_root=data_root)
+    root = dataset_root("musicnet", data_root=data_root, root=root)
     return read_layout(root, name="musicnet", version="musicnet", **options)

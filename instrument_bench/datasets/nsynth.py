@@ -104,6 +104,6 @@ def read_layout(root, *, name: str = "nsynth", version: str = "") -> Dataset:
                    version=version, clip_seconds=CLIP_SECONDS)
 
 
-def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True) -> Dataset:
+def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None) -> Dataset:
     """Load the real NSynth from ``<data root>/nsynth`` (json/wav layout)."""
-    return read_layout(dataset_root("nsynth", data_root=data_root), name="nsynth")
+    return read_layout(dataset_root("nsynth", data_root=data_root, root=root), name="nsynth")
