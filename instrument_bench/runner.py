@@ -645,7 +645,7 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
             log(f"skipped task {task_name} on {dataset.name}: {exc}")
             bar.update(_n_cells(replace(exp, tasks=(task_name,)), options.seeds))
             continue
-        task = view.task
+        task, test_ids = view.task, [c.clip_id for c in view.clips["test"]]
         for feature_name in exp.features:
             spec = FEATURES[feature_name]
             X, jobs = None, []
@@ -667,7 +667,7 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                         config=config, keys=keys, dataset=dataset.name, sample_rate=dataset.sample_rate,
                         clip_seconds=dataset.clip_seconds, task=task, feature=spec.name,
                         model_name=model_name, seed=seed, X=X, y=view.y, groups=view.groups,
-                        test_ids=[c.clip_id for c in view.clips["test"]],
+                        test_ids=test_ids,
                         results_dir=str(options.results_dir), n_jobs=1 if remote else options.jobs,
                         save_models=options.save_models, verbose=options.verbose, top_k=exp.top_k,
                         threshold=exp.threshold, train_config=train_config, context=context)

@@ -28,7 +28,9 @@ import functools
 import hashlib
 import json
 import math
+import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -719,6 +721,21 @@ def _pick(path, pattern: str) -> Path:
         if not matches:
             raise FileNotFoundError(f"{path}: no {pattern} file")
         return matches[0]
+    return path
+
+
+def clone(src, dst) -> Path:
+    """A copy of a replica made of hard links (instant); damage files only after :func:`own`."""
+    shutil.copytree(src, dst, copy_function=os.link)
+    return Path(dst)
+
+
+def own(path) -> Path:
+    """Give a hard-linked file its own copy, so damaging it leaves the original intact."""
+    path = Path(path)
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(data)
     return path
 
 

@@ -3,9 +3,6 @@ handling; ``--on-bad-clip fail|skip``."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +15,8 @@ from instrument_bench.datasets.base import Clip, Dataset
 from instrument_bench.errors import AudioError, DatasetError
 from instrument_bench.protocol.tasks import TASKS
 from instrument_bench.runner import encode_labels, load_dataset
+from tests import replicas
+from tests.replicas import clone, own
 
 RATE = 16000
 
@@ -128,15 +127,10 @@ models = ["logreg"]
 
 def test_on_bad_clip_fail_lists_every_bad_clip_and_skip_leaves_them_out(tmp_path, tiny_data_root,
                                                                          bench_home, capsys):
-    root = tmp_path / "data"
-    shutil.copytree(tiny_data_root, root, copy_function=os.link)
+    root = clone(tiny_data_root, tmp_path / "data")
     audio = sorted((root / "nsynth" / "nsynth-train" / "audio").glob("*.wav"))
-    for path, damage in zip(audio[:2], (b"RIFF" + bytes(100), None)):
-        path.unlink()  # its own file, not the shared hard link
-        if damage is None:
-            sf.write(path, np.zeros(4 * RATE), RATE, subtype="PCM_16")
-        else:
-            path.write_bytes(damage)
+    replicas.corrupt_wav(own(audio[0]))
+    replicas.silence_wav(own(audio[1]))
     suite = tmp_path / "bad.toml"
     suite.write_text(SUITE)
     args = ["run", str(suite), "--data-root", str(root), "-q", "--jobs", "2"]

@@ -3,7 +3,6 @@ intact and damaged; ``validate``; a run over a data root holding the replicas.""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from instrument_bench.features.store import compute_features
 from instrument_bench.protocol.tasks import TASKS
 from instrument_bench.runner import task_view
 from tests import replicas
+from tests.replicas import clone, own
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +41,6 @@ def data_root(tmp_path_factory, tiny_data_root):
     replicas.write_nsynth_tfrecord(root / "nsynth-tfrecord", nsynth_root=tiny_data_root / "nsynth")
     replicas.write_audio_folder(root / "audio-folder")
     return root
-
-
-def clone(src: Path, dst: Path) -> Path:
-    """A copy of a replica made of hard links (instant); damage files only through :func:`own`."""
-    shutil.copytree(src, dst, copy_function=os.link)
-    return dst
-
-
-def own(path: Path) -> Path:
-    """Give a hard-linked file its own copy, so damaging it leaves the original intact."""
-    data = path.read_bytes()
-    path.unlink()
-    path.write_bytes(data)
-    return path
 
 
 def splits_of(dataset, key):

@@ -32,7 +32,7 @@ import soundfile as sf
 
 from ..config import dataset_root
 from ..errors import DatasetError
-from .base import Clip, Dataset
+from .base import Clip, Dataset, grouped_split
 
 METADATA = "musicnet_metadata.csv"
 LABEL_COLUMNS = ("start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value")
@@ -150,9 +150,8 @@ def _metadata(root: Path) -> dict[str, dict]:
 
 def valid_recordings(train_ids, *, fraction: float, seed: int = SPLIT_SEED) -> set[str]:
     """The training recordings held out as the valid split (at least one when there are two or more)."""
-    ids = sorted(train_ids)
-    n = max(1, int(round(fraction * len(ids)))) if len(ids) >= 2 and fraction > 0 else 0
-    return set(np.random.default_rng(seed).permutation(ids)[:n].tolist())
+    split_of = grouped_split(train_ids, fractions={"valid": fraction}, seed=seed)
+    return {rid for rid, split in split_of.items() if split == "valid"}
 
 
 def read_layout(root, *, name: str = "musicnet", version: str = "", clip_seconds: float = 3.0,

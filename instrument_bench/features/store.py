@@ -104,12 +104,14 @@ def _extract_chunk(feature: str, items, sample_rate: int):
     return block, problems
 
 
-def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK) -> list[list]:
-    """Consecutive clips in chunks of about ``size``, never splitting one audio file's clips
-    (up to ``max_size``), so each recording is decoded once per pass."""
+def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK, file_of=None) -> list[list]:
+    """Consecutive clips in chunks of about ``size``, never splitting one file's clips (up to
+    ``max_size``), so each recording is decoded once per pass. ``file_of(clip)`` names the file a
+    clip is read from (default: its audio, ``clip.path``)."""
+    file_of = file_of or (lambda clip: clip.path)
     chunks, current = [], []
     for clip in clips:
-        same_file = current and clip.path == current[-1].path
+        same_file = current and file_of(clip) == file_of(current[-1])
         if current and ((len(current) >= size and not same_file) or len(current) >= max_size):
             chunks.append(current)
             current = []
@@ -206,7 +208,8 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
         target[:] = result
         target.flush()
         return target
-    chunks = chunk_clips(clips)
+    shipped = spec.from_file is not None  # clips of one shipped feature file share a chunk
+    chunks = chunk_clips(clips, file_of=(lambda c: c.meta.get(spec.file_field)) if shipped else None)
     offsets = np.cumsum([0] + [len(c) for c in chunks])
     bad, problems, first, k = [], [], None, 0
     while first is None and k < len(chunks):  # the first readable chunk gives the shape
