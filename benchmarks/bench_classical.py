@@ -25,7 +25,7 @@ from instrument_bench.config import data_home
 from instrument_bench.datasets import gm_notes
 from instrument_bench.features import FEATURES
 from instrument_bench.features.store import load_features
-from instrument_bench.models import CLASSICAL_MODELS
+from instrument_bench.models import MODELS
 from instrument_bench.protocol.tasks import TASKS
 from instrument_bench.results import append_csv
 
@@ -50,11 +50,11 @@ def main(argv=None) -> int:
         pick = rng.integers(0, len(X), size)
         x = X[pick] + rng.normal(0, 0.05, (size, X.shape[1])) * X.std(axis=0)
         labels = np.unique(y[pick], return_inverse=True)[1]
-        for name, build in CLASSICAL_MODELS.items():
+        for name, spec in ((n, s) for n, s in MODELS.items() if not s.is_keras):
             best = np.inf
             with threadpool_limits(1):
                 for _ in range(args.repeats):
-                    model = build(seed=0, n_jobs=1)
+                    model = spec.build(seed=0, n_jobs=1)
                     start = time.perf_counter()
                     model.fit(x, labels)
                     best = min(best, time.perf_counter() - start)

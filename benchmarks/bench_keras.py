@@ -44,7 +44,7 @@ def main(argv=None) -> int:
 
     import keras
 
-    from instrument_bench.models import KERAS_MODELS
+    from instrument_bench.models import MODELS
     from instrument_bench.models.keras.training import ClipWindows, predict_scores
 
     rows = []
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         x = rng.standard_normal((args.n, *shape)).astype(np.float32)
         y = np.eye(11, dtype=np.float32)[rng.integers(0, 11, args.n)]
         keras.utils.set_random_seed(0)
-        model = KERAS_MODELS[name]((window, *shape[1:]) if window else shape, 11)
+        model = MODELS[name].build((window, *shape[1:]) if window else shape, 11)
         model.compile(optimizer="adam", loss="categorical_crossentropy")
         data = ClipWindows(x, y, batch_size=args.batch_size, window=window, shuffle=True)
         model.fit(data, epochs=1, verbose=0)

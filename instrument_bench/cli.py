@@ -12,10 +12,10 @@ from . import __version__
 from .config import RunOptions, list_suites, load_suite
 from .datasets import DATASETS
 from .errors import InstrumentBenchError, UnknownNameError
-from .executors import EXECUTORS
 from .features import FEATURES
-from .models import GRIDS, MODELS
+from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
+from .parallel import EXECUTORS
 from .protocol.predictors import PREDICTORS
 from .protocol.tasks import TASKS
 
@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "workers started here)")
     run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="the Dask scheduler (--executor dask)")
     run.add_argument("--force", action="store_true", help="recompute cells already in runs.csv")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the cells the run would compute, their run keys, which are already in "
+                          "runs.csv and a time estimate; compute nothing (datasets are loaded, and the "
+                          "built-in ones rendered if missing, since run keys hash their splits)")
     noise = run.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", help="no progress bars or cell lines")
     noise.add_argument("-v", "--verbose", action="store_true", help="also Keras' per-epoch lines")
@@ -131,12 +135,9 @@ def cmd_list(args) -> int:
             for name in list_suites():
                 print(f"  {name:<22} {load_suite(name).description}")
         elif kind == "models":
-            for name, build in MODELS.items():
-                if name in GRIDS:
-                    print(_describe(name, build) + f"  grid={GRIDS[name]}")
-                else:  # a Keras builder: its module's summary line; selected by early stopping
-                    module = sys.modules[build.__module__]
-                    print(_describe(name, module) + "  (Keras; epoch chosen on valid)")
+            for name, spec in MODELS.items():
+                choice = "(Keras; epoch chosen on valid)" if spec.is_keras else f"grid={spec.grid}"
+                print(f"  {name:<22} {spec.summary}  {choice}")
         elif kind == "losses":
             for name, text in LOSS_DESCRIPTIONS.items():
                 print(f"  {name:<22} {text}")
@@ -149,7 +150,7 @@ def cmd_list(args) -> int:
 def cmd_run(args) -> int:
     """Run a suite and print the leaderboard."""
     from .results import write_leaderboard
-    from .runner import run_suite
+    from .runner import dry_run, run_suite
 
     suite = load_suite(args.suite)
     for kind, names in (("dataset", args.datasets), ("task", args.tasks),
@@ -167,6 +168,8 @@ def cmd_run(args) -> int:
                          verbose=args.verbose, on_bad_clip=args.on_bad_clip, executor=args.executor,
                          scheduler=args.scheduler)
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    if args.dry_run:
+        return _print_plan(dry_run(suite, options, progress=not args.quiet, log=log), options)
     summary = run_suite(suite, options, progress=not args.quiet, log=log)
     board = write_leaderboard(options.results_dir)
     if not board.empty:  # the top 5 of every dataset and task
@@ -183,6 +186,24 @@ def cmd_run(args) -> int:
     for cell, error in summary.failed:
         print(f"failed {cell}: {error}", file=sys.stderr)
     return 1 if summary.failed else 0
+
+
+def _print_plan(plan: dict, options) -> int:
+    """Print a dry run: one line per cell, then what is left to compute and how long it may take."""
+    cells = plan["cells"]
+    for cell in cells:
+        seconds = "?" if cell["seconds"] is None else f"~{cell['seconds']:.0f}s"
+        keys = " ".join(f"{p}={k}" for p, k in cell["keys"].items())
+        print(f"{'done' if cell['done'] else 'todo'}  {cell['name']}  {seconds}  {keys}")
+    todo = [c for c in cells if not c["done"]]
+    known = [c["seconds"] for c in todo if c["seconds"] is not None]
+    print(f"\n{len(cells)} cells: {len(cells) - len(todo)} already in {options.results_dir / 'runs.csv'}, "
+          f"{len(todo)} to compute; estimate {sum(known) / 60:.1f} min for the {len(known)} with a "
+          f"timing in runs.csv ({len(todo) - len(known)} without one; rendering and feature "
+          "extraction not included)")
+    for name, reason in plan["skipped"].items():
+        print(f"skipped {name}: {reason}")
+    return 0
 
 
 def cmd_validate(args) -> int:

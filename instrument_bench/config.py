@@ -200,7 +200,7 @@ class RunOptions:
         clip listed; ``skip``: every file is read once when the dataset loads and the clips that
         cannot be used are left out and listed in ``results_dir/skipped.csv``.
     executor : str
-        ``local``, ``dask`` or ``dask-local`` (see :mod:`instrument_bench.executors`).
+        ``local``, ``dask`` or ``dask-local`` (see :mod:`instrument_bench.parallel`).
     scheduler : str or None
         The Dask scheduler's address for ``executor="dask"`` (``tcp://HOST:PORT``).
     """

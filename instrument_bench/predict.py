@@ -22,10 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from . import results
+from .artifacts import MANIFEST, MODELS_DIR
 from .audio import load_audio
 from .errors import ConfigError, InstrumentBenchError
 from .features import FEATURES
+from .models.fitting import class_scores
 from .protocol.predictors import PREDICTORS
+from .windows import window_starts
 
 
 @dataclass
@@ -65,10 +68,10 @@ def choose_model(results_dir, *, dataset: str | None = None, task: str | None = 
     best = results.best_model_keys(runs)
     for _, row in board.iterrows():
         key = best.get(tuple(row[k] for k in results.GROUP))
-        if key and (results_dir / "models" / key / "manifest.json").is_file():
-            return results_dir / "models" / key, row["predictor"]
+        if key and (results_dir / MODELS_DIR / key / MANIFEST).is_file():
+            return results_dir / MODELS_DIR / key, row["predictor"]
     raise InstrumentBenchError(f"no saved model for dataset={dataset!r} task={task!r} "
-                               f"in {results_dir / 'models'}")
+                               f"in {results_dir / MODELS_DIR}")
 
 
 def load_model(directory, *, results_dir, predictor: str | None = None, trust: bool = False) -> LoadedModel:
@@ -81,9 +84,9 @@ def load_model(directory, *, results_dir, predictor: str | None = None, trust: b
         folder without ``trust``.
     """
     directory = Path(directory)
-    manifest_path = directory / "manifest.json"
+    manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        raise InstrumentBenchError(f"{manifest_path}: not found; a model folder holds manifest.json")
+        raise InstrumentBenchError(f"{manifest_path}: not found; a model folder holds {MANIFEST}")
     manifest = json.loads(manifest_path.read_text())
     path = directory / manifest.get("model_file", "model.keras")
     if not path.is_file():
@@ -110,13 +113,11 @@ def load_model(directory, *, results_dir, predictor: str | None = None, trust: b
     return LoadedModel(directory, manifest, model, predictor)
 
 
-def windows(audio: np.ndarray, *, clip_samples: int, hop_samples: int) -> tuple[np.ndarray, np.ndarray]:
+def cut_windows(audio: np.ndarray, *, clip_samples: int, hop_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """``(windows, clip_samples)`` cut every ``hop_samples`` (the last one ends at the end), and starts."""
     if len(audio) <= clip_samples:
         return np.pad(audio, (0, clip_samples - len(audio)))[None], np.array([0])
-    starts = list(range(0, len(audio) - clip_samples + 1, hop_samples))
-    if starts[-1] + clip_samples < len(audio):
-        starts.append(len(audio) - clip_samples)
+    starts = [int(s) for s in window_starts(len(audio), window=clip_samples, hop=hop_samples, cover_end=True)]
     return np.stack([audio[s:s + clip_samples] for s in starts]), np.asarray(starts)
 
 
@@ -135,8 +136,6 @@ def window_scores(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
 
         return predict_scores(loaded.model, x, window=manifest.get("window_frames"),
                               aggregate=manifest.get("aggregate", "mean"))
-    from .runner import class_scores
-
     flat = x.reshape(len(x), -1)
     return class_scores(loaded.model, flat, multi_label=manifest.get("task_kind") == "multi-label")
 
@@ -160,7 +159,7 @@ def predict_file(loaded: LoadedModel, path, *, hop_seconds: float | None = None,
     clip_seconds = manifest.get("clip_seconds") or 4.0
     audio = load_audio(path, sample_rate=rate)
     clip, hop = int(round(clip_seconds * rate)), int(round((hop_seconds or clip_seconds) * rate))
-    batch, starts = windows(audio, clip_samples=clip, hop_samples=hop)
+    batch, starts = cut_windows(audio, clip_samples=clip, hop_samples=hop)
     scores = window_scores(loaded, batch)
     predictor = PREDICTORS[loaded.predictor]
     params = manifest.get("predictors", {}).get(loaded.predictor, {})

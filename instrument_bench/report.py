@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 from pathlib import Path
 
 import matplotlib
@@ -29,11 +28,12 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay  # noqa: E402
 
 from . import results  # noqa: E402
+from .artifacts import load_predictions  # noqa: E402
 from .errors import InstrumentBenchError  # noqa: E402
-from .executors import progress_bar  # noqa: E402
+from .parallel import progress_bar  # noqa: E402
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS  # noqa: E402
+from .storage import atomic_write, write_text_atomic  # noqa: E402
 
-PREDICTIONS = "predictions"
 FIGURES = "figures"
 HEATMAP_METRICS = {
     "single-label": SINGLE_LABEL_METRICS,
@@ -42,27 +42,6 @@ HEATMAP_METRICS = {
 }
 TOP_MODELS = 3
 MAX_HEATMAP_ROWS = 25
-
-
-def save_predictions(results_dir, model_key: str, *, clip_ids, y_true, scores, label_map) -> Path:
-    """Write a run's test labels and scores to ``predictions/<model_key>.npz`` (atomically)."""
-    folder = Path(results_dir) / PREDICTIONS
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{model_key}.npz"
-    tmp = folder / f".{model_key}.tmp-{os.getpid()}.npz"
-    np.savez_compressed(tmp, clip_ids=np.asarray(clip_ids), y_true=np.asarray(y_true),
-                        scores=np.asarray(scores, dtype=np.float32), label_map=np.asarray(label_map))
-    os.replace(tmp, path)
-    return path
-
-
-def load_predictions(results_dir, model_key: str) -> dict | None:
-    """A run's saved test labels and scores, or None when the run left none."""
-    path = Path(results_dir) / PREDICTIONS / f"{model_key}.npz"
-    if not path.is_file():
-        return None
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
 
 
 def config_label(row) -> str:
@@ -87,7 +66,8 @@ def pareto_front(cost, score) -> np.ndarray:
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -236,9 +216,7 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
     page = TEMPLATE.format(title=html.escape(f"instrument_bench report: {results_dir}"),
                            body="\n".join(sections))
     out = results_dir / "report.html"
-    tmp = results_dir / f".report.html.tmp-{os.getpid()}"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text_atomic(out, page)
     return out
 
 

@@ -10,7 +10,6 @@ neither lose nor tear each other's rows.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas as pd
 from filelock import FileLock
 
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
+from .storage import atomic_write
 
 RUNS = "runs.csv"
 SKIPPED = "skipped.csv"
@@ -44,11 +44,8 @@ def results_lock(results_dir):
 
 def write_csv_atomic(frame: pd.DataFrame, path) -> None:
     """Write ``frame`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        frame.to_csv(tmp, index=False)
 
 
 def append_csv(frame: pd.DataFrame, path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from instrument_bench.cli import main
 from instrument_bench.datasets import nsynth
 from instrument_bench.errors import ConfigError
-from instrument_bench.executors import Executor, parallel_map, using
+from instrument_bench.parallel import Executor, parallel_map
 from instrument_bench.features import FEATURES
 from instrument_bench.features.store import compute_features
 
@@ -51,9 +51,10 @@ def test_dask_executor_maps_in_order_and_extracts_the_same_features(cluster, tin
         assert done == {(k,): k * k for k in range(5)}
         clips = nsynth.read_layout(tiny_data_root / "nsynth").split("train")
         local = compute_features(clips, FEATURES["mfcc-stats"], sample_rate=16000, jobs=2, progress=False)
-        with using(executor):  # extraction chunks go to the cluster
-            assert parallel_map(square, [(3,)], progress=False) == [9]
-            remote = compute_features(clips, FEATURES["mfcc-stats"], sample_rate=16000, progress=False)
+        # extraction chunks go to the cluster
+        assert parallel_map(square, [(3,)], progress=False, executor=executor) == [9]
+        remote = compute_features(clips, FEATURES["mfcc-stats"], sample_rate=16000, progress=False,
+                                  executor=executor)
         # single-threaded BLAS on the workers: equal up to float32 rounding
         np.testing.assert_allclose(local, remote, rtol=1e-5, atol=1e-6)
     finally:

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from instrument_bench.errors import ConfigError
-from instrument_bench.models import KERAS_MODELS, TIME_FREQUENCY
+from instrument_bench.models import MODELS
+
+KERAS_MODELS = {name: spec.build for name, spec in MODELS.items() if spec.is_keras}
 
 SHAPES = {"mlp": (12,), "cnn": (20, 16), "vgg": (20, 16), "crnn-attention": (20, 16),
           "transformer": (24, 13), "resnet18": (20, 16)}
@@ -32,7 +34,7 @@ def test_mlp_flattens_an_image():
 
 
 def test_time_frequency_models_are_the_conv_and_sequence_ones():
-    assert TIME_FREQUENCY == set(KERAS_MODELS) - {"mlp"}
+    assert {n for n, s in MODELS.items() if s.input == "time-frequency"} == set(KERAS_MODELS) - {"mlp"}
 
 
 @pytest.mark.parametrize("name", ["transformer", "crnn-attention", "vgg"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from instrument_bench.models import KERAS_MODELS
+from instrument_bench.models import MODELS
 from instrument_bench.models.keras.training import (
     ClipWindows,
     TrainConfig,
@@ -11,15 +11,15 @@ from instrument_bench.models.keras.training import (
     fit_keras,
     predict_scores,
     streamed_moments,
-    window_starts,
 )
+from instrument_bench.windows import spread_starts
 
 
-def test_window_starts():
-    assert window_starts(10, None) == [0]
-    assert window_starts(40, 47) == [0]
-    assert window_starts(63, 47) == [0, 16]  # a 4 s clip, 3 s windows: two windows
-    starts = window_starts(200, 47)
+def test_spread_starts():
+    assert spread_starts(10, window=None) == [0]
+    assert spread_starts(40, window=47) == [0]
+    assert spread_starts(63, window=47) == [0, 16]  # a 4 s clip, 3 s windows: two windows
+    starts = spread_starts(200, window=47)
     assert starts[0] == 0 and starts[-1] == 200 - 47 and np.diff(starts).max() <= 47
 
 
@@ -64,7 +64,7 @@ def separable(n, seed):
 
 def test_fit_selects_on_valid_and_learns_a_separable_task():
     (xt, yt), (xv, yv) = separable(60, 0), separable(30, 1)
-    model, info = fit_keras(KERAS_MODELS["mlp"], x_train=xt, y_train=yt, x_valid=xv, y_valid=yv,
+    model, info = fit_keras(MODELS["mlp"].build, x_train=xt, y_train=yt, x_valid=xv, y_valid=yv,
                             n_classes=3, seed=0, config=TrainConfig(epochs=4, patience=2, batch_size=16))
     assert 1 <= info["best_epoch"] <= info["epochs_trained"] <= 4 and info["params_count"] > 0
     assert (predict_scores(model, xv, window=None).argmax(axis=1) == yv).mean() > 0.9
@@ -72,16 +72,16 @@ def test_fit_selects_on_valid_and_learns_a_separable_task():
 
 def test_window_scores_are_averaged_per_clip():
     (xt, yt), (xv, yv) = separable(30, 2), separable(12, 3)
-    model, _ = fit_keras(KERAS_MODELS["crnn-attention"], x_train=xt, y_train=yt, x_valid=xv, y_valid=yv,
+    model, _ = fit_keras(MODELS["crnn-attention"].build, x_train=xt, y_train=yt, x_valid=xv, y_valid=yv,
                          n_classes=3, seed=0, window=8, config=TrainConfig(epochs=1, batch_size=8))
     scores = predict_scores(model, xv, window=8)
-    windows = [model.predict(xv[:, s:s + 8], verbose=0) for s in window_starts(12, 8)]
+    windows = [model.predict(xv[:, s:s + 8], verbose=0) for s in spread_starts(12, window=8)]
     np.testing.assert_allclose(scores, np.mean(windows, axis=0), rtol=1e-4, atol=1e-5)
 
 
 def test_same_seed_same_model():
     (xt, yt), (xv, yv) = separable(40, 4), separable(20, 5)
-    runs = [fit_keras(KERAS_MODELS["cnn"], x_train=xt, y_train=yt, x_valid=xv, y_valid=yv, n_classes=3,
+    runs = [fit_keras(MODELS["cnn"].build, x_train=xt, y_train=yt, x_valid=xv, y_valid=yv, n_classes=3,
                       seed=7, config=TrainConfig(epochs=2, batch_size=8))[0] for _ in range(2)]
     a, b = (predict_scores(m, xv, window=None) for m in runs)
     np.testing.assert_allclose(a, b, atol=1e-6)
@@ -94,7 +94,7 @@ def test_multi_label_windowed_training(loss):
     y = rng.integers(0, 2, size=(24, 3))
     x = rng.standard_normal((24, 63, 8)).astype(np.float32) + 2.0 * y.repeat(8, axis=1)[:, None, :8]
     config = TrainConfig(epochs=2, patience=1, batch_size=8, aggregate="max")
-    model, info = fit_keras(KERAS_MODELS["crnn-attention"], x_train=x[:16], y_train=y[:16],
+    model, info = fit_keras(MODELS["crnn-attention"].build, x_train=x[:16], y_train=y[:16],
                             x_valid=x[16:], y_valid=y[16:], n_classes=3, seed=0, config=config,
                             window=47, loss=loss)
     assert model.get_layer("crnn_attention").layers[-1].activation.__name__ == "sigmoid"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..windows import window_starts
+
 SPLITS = ("train", "valid", "test")
 
 
@@ -136,18 +138,6 @@ def audio_seconds(path) -> float:
     except (sf.LibsndfileError, RuntimeError, ValueError):
         return 0.0
     return info.frames / info.samplerate if info.frames > 0 and info.samplerate > 0 else 0.0
-
-
-def window_starts(seconds: float, *, window: float, hop: float) -> list[float]:
-    """Start times of the ``window``-second windows that cut a ``seconds``-long recording.
-
-    Windows start every ``hop`` seconds and lie inside the recording; a recording shorter than
-    one window gives one window at 0 (zero-padded when features are computed).
-    """
-    if window <= 0 or hop <= 0:
-        raise ValueError("window and hop must be positive")
-    n = max(1, int(np.floor((seconds - window) / hop + 1e-9)) + 1)
-    return [round(k * hop, 6) for k in range(n)]
 
 
 def windowed_clips(*, item_id: str, path, split: str, meta: Mapping, seconds: float, window: float,

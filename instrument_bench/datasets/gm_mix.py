@@ -29,16 +29,14 @@ Rendered once into ``<data home>/gm-mix/v<VERSION>``.
 from __future__ import annotations
 
 import csv
-import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from ..config import data_home as default_data_home
-from ..executors import parallel_map
+from ..parallel import parallel_map
+from ..storage import atomic_dir, done_with, mark_done
 from . import gm, musicnet
 from .render import render_midi
 
@@ -240,23 +238,20 @@ def render_dataset(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST,
         Show a progress bar.
     """
     root = Path(root)
-    tmp = root.with_name(f"{root.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for split in ("train", "test"):
-        (tmp / f"{split}_data").mkdir(parents=True)
-        (tmp / f"{split}_labels").mkdir(parents=True)
-    tasks = [(k, tmp, "test" if k >= n_pieces - n_test else "train", piece_seconds) for k in range(n_pieces)]
-    rows = parallel_map(render_piece, tasks, jobs=jobs, desc="rendering gm-mix", unit="piece",
-                        progress=progress)
-    with open(tmp / musicnet.METADATA, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    (tmp / MARKER).write_text(json.dumps({**_settings(n_pieces, n_test, piece_seconds),
-                                          "seconds": round(sum(r["seconds"] for r in rows), 1)}, indent=1))
-    if root.exists():
-        shutil.rmtree(root)
-    os.replace(tmp, root)
+    with atomic_dir(root) as tmp:
+        for split in ("train", "test"):
+            (tmp / f"{split}_data").mkdir(parents=True)
+            (tmp / f"{split}_labels").mkdir(parents=True)
+        tasks = [(k, tmp, "test" if k >= n_pieces - n_test else "train", piece_seconds)
+                 for k in range(n_pieces)]
+        rows = parallel_map(render_piece, tasks, jobs=jobs, desc="rendering gm-mix", unit="piece",
+                            progress=progress)
+        with open(tmp / musicnet.METADATA, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        mark_done(tmp / MARKER, {**_settings(n_pieces, n_test, piece_seconds),
+                                 "seconds": round(sum(r["seconds"] for r in rows), 1)})
     return root
 
 
@@ -264,11 +259,8 @@ def ensure_rendered(root, *, n_pieces: int = N_PIECES, n_test: int = N_TEST, job
                     progress: bool = True) -> Path:
     """Render gm-mix into ``root`` unless a complete render with the same settings is there."""
     root = Path(root)
-    marker = root / MARKER
-    if marker.is_file():
-        found = json.loads(marker.read_text())
-        if all(found.get(k) == v for k, v in _settings(n_pieces, n_test, PIECE_SECONDS).items()):
-            return root
+    if done_with(root / MARKER, _settings(n_pieces, n_test, PIECE_SECONDS)):
+        return root
     return render_dataset(root, n_pieces=n_pieces, n_test=n_test, jobs=jobs, progress=progress)
 
 

@@ -13,15 +13,14 @@ the audio or metadata must bump ``VERSION`` so that the data is rendered again.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from ..config import data_home as default_data_home
-from ..executors import parallel_map
+from ..parallel import parallel_map
+from ..storage import atomic_dir, done_with, mark_done
 from . import gm
 from .nsynth import read_layout
 from .qualities import derive_qualities
@@ -140,28 +139,23 @@ def render_dataset(root, *, programs=None, n_pitches: int = N_PITCHES, velocitie
     root = Path(root)
     programs = list(programs if programs is not None else gm.all_programs())
     splits = assign_splits(programs)
-    tmp = root.with_name(f"{root.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for split in ("train", "valid", "test"):
-        (tmp / f"nsynth-{split}" / "audio").mkdir(parents=True)
-
-    tasks = [(p, note_plan(p, n_pitches=n_pitches, velocities=velocities),
-              tmp / f"nsynth-{splits[p]}" / "audio") for p in programs]
-    results = parallel_map(_render_program, tasks, jobs=jobs, desc="rendering gm-notes",
-                           unit="program", progress=progress)
-    per_split = {"train": {}, "valid": {}, "test": {}}
-    dropped = []
-    for program, (examples, lost) in zip(programs, results):
-        per_split[splits[program]].update(examples)
-        dropped.extend(lost)
-    for split, examples in per_split.items():
-        (tmp / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=1, sort_keys=True))
-    marker = _settings(programs, n_pitches, velocities)
-    marker.update(counts={s: len(e) for s, e in per_split.items()}, dropped=dropped)
-    (tmp / MARKER).write_text(json.dumps(marker, indent=1))
-    if root.exists():
-        shutil.rmtree(root)
-    os.replace(tmp, root)
+    with atomic_dir(root) as tmp:
+        for split in ("train", "valid", "test"):
+            (tmp / f"nsynth-{split}" / "audio").mkdir(parents=True)
+        tasks = [(p, note_plan(p, n_pitches=n_pitches, velocities=velocities),
+                  tmp / f"nsynth-{splits[p]}" / "audio") for p in programs]
+        results = parallel_map(_render_program, tasks, jobs=jobs, desc="rendering gm-notes",
+                               unit="program", progress=progress)
+        per_split = {"train": {}, "valid": {}, "test": {}}
+        dropped = []
+        for program, (examples, lost) in zip(programs, results):
+            per_split[splits[program]].update(examples)
+            dropped.extend(lost)
+        for split, examples in per_split.items():
+            (tmp / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=1,
+                                                                              sort_keys=True))
+        mark_done(tmp / MARKER, {**_settings(programs, n_pitches, velocities), "dropped": dropped,
+                                 "counts": {s: len(e) for s, e in per_split.items()}})
     return root
 
 
@@ -170,11 +164,8 @@ def ensure_rendered(root, *, programs=None, n_pitches: int = N_PITCHES, velociti
     """Render gm-notes into ``root`` unless a complete render with the same settings is there."""
     root = Path(root)
     programs = list(programs if programs is not None else gm.all_programs())
-    marker = root / MARKER
-    if marker.is_file():
-        found = json.loads(marker.read_text())
-        if all(found.get(k) == v for k, v in _settings(programs, n_pitches, velocities).items()):
-            return root
+    if done_with(root / MARKER, _settings(programs, n_pitches, velocities)):
+        return root
     return render_dataset(root, programs=programs, n_pitches=n_pitches, velocities=velocities,
                           jobs=jobs, progress=progress)
 

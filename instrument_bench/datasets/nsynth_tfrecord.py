@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,8 @@ import soundfile as sf
 from ..config import data_home as default_data_home
 from ..config import dataset_root
 from ..errors import DatasetError
-from ..executors import progress_bar
+from ..parallel import progress_bar
+from ..storage import atomic_dir, mark_done, read_done
 from .base import SPLITS
 from .nsynth import read_layout
 
@@ -34,6 +33,7 @@ INT_FIELDS = ("pitch", "velocity", "instrument", "instrument_family", "instrumen
 STR_FIELDS = ("note_str", "instrument_str", "instrument_family_str", "instrument_source_str")
 N_SAMPLES = 64000
 CONVERTER_VERSION = "1"
+MARKER = "converted.json"  # the done marker of a conversion
 
 
 def _feature_spec():
@@ -93,9 +93,7 @@ def convert(root, target, *, progress: bool = True) -> Path:
     """Write the notes of ``root``'s TFRecords into NSynth's json/wav layout under ``target``
     (atomically: a half-written conversion is never read)."""
     root, target = Path(root), Path(target)
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with atomic_dir(target) as tmp:
         for split in SPLITS:
             source = root / f"nsynth-{split}.tfrecord"
             audio_dir = tmp / f"nsynth-{split}" / "audio"
@@ -114,10 +112,7 @@ def convert(root, target, *, progress: bool = True) -> Path:
                     sf.write(audio_dir / f"{note}.wav", pcm, fields["sample_rate"], subtype="PCM_16")
                     bar.update()
             (tmp / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        mark_done(tmp / MARKER, {"converter": CONVERTER_VERSION, "source": str(root)})
     return target
 
 
@@ -125,6 +120,6 @@ def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True
     """Load NSynth from its TFRecords in ``<data root>/nsynth-tfrecord``, converted once."""
     source = dataset_root("nsynth-tfrecord", data_root=data_root, root=root)
     target = Path(data_home or default_data_home()) / "nsynth-tfrecord" / _fingerprint(source)
-    if not (target / "nsynth-test" / "examples.json").is_file():
+    if read_done(target / MARKER) is None:
         convert(source, target, progress=progress)
     return read_layout(target, name="nsynth-tfrecord", version=target.name)

@@ -13,30 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from ..audio import load_audio
 from ..errors import AudioError, BadClipsError, FeatureError
-from ..executors import parallel_imap
+from ..parallel import parallel_imap
+from ..storage import atomic_write, library_versions
 
 CACHE_FORMAT = "2"
 CHUNK = 16  # clips per worker task
 MAX_CHUNK = 512  # clips of one recording per task, at most
-
-
-def library_versions(names) -> dict[str, str]:
-    """Installed versions of the given distributions (``"absent"`` where not installed)."""
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
 
 
 def cache_key(dataset, split: str, spec) -> str:
@@ -71,7 +59,7 @@ def _read_item(spec, path, start, duration, sample_rate, decoded: dict):
     return audio
 
 
-def _extract_chunk(feature: str, items, sample_rate: int):
+def _extract_chunk(spec, items, sample_rate: int):
     """Features of ``(path, start, duration)`` items, and the clips that could not be read.
 
     Returns
@@ -81,9 +69,6 @@ def _extract_chunk(feature: str, items, sample_rate: int):
     problems : list of (int, str)
         Row in the chunk and the reason (naming the file) of every unreadable clip.
     """
-    from . import FEATURES
-
-    spec = FEATURES[feature]
     inputs, rows, problems, decoded = [], [], [], {}
     for i, (path, start, duration) in enumerate(items):
         try:
@@ -119,16 +104,16 @@ def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK, file_of=
     return chunks + ([current] if current else [])
 
 
-def _extract_into(feature: str, items, sample_rate: int, out: str, offset: int) -> list[int]:
+def _extract_into(spec, items, sample_rate: int, out: str, offset: int) -> list[int]:
     """Compute a chunk and write it into rows ``offset...`` of the ``.npy`` file ``out`` (opened
     memory-mapped by the worker itself, so no feature array travels back to the parent); return
     the chunk's row numbers holding non-finite values and its unreadable clips."""
-    block, problems = _extract_chunk(feature, items, sample_rate)
+    block, problems = _extract_chunk(spec, items, sample_rate)
     if block is None:
         return [], problems
     target = np.load(out, mmap_mode="r+")
     if block.shape[1:] != target.shape[1:]:
-        raise FeatureError(f"{feature}: {items[0][0]} gives shape {block.shape[1:]}, other clips "
+        raise FeatureError(f"{spec.name}: {items[0][0]} gives shape {block.shape[1:]}, other clips "
                            f"{target.shape[1:]}; a feature must have one shape per dataset")
     target[offset:offset + len(block)] = block
     target.flush()
@@ -161,7 +146,7 @@ def _items(chunk, spec) -> list[tuple]:
 
 
 def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: bool = True,
-                     desc: str = "", out=None) -> np.ndarray:
+                     desc: str = "", out=None, executor=None) -> np.ndarray:
     """Compute one feature for a list of clips (no cache).
 
     Clips are processed in chunks (:func:`chunk_clips`) on ``jobs`` worker processes. With
@@ -184,6 +169,8 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
         Progress bar label.
     out : str or Path, optional
         Write into a memory-mapped ``.npy`` file at this path instead of memory.
+    executor : Executor, optional
+        A Dask executor sends the chunks to its cluster (default: ``jobs`` local processes).
 
     Returns
     -------
@@ -213,7 +200,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     offsets = np.cumsum([0] + [len(c) for c in chunks])
     bad, problems, first, k = [], [], None, 0
     while first is None and k < len(chunks):  # the first readable chunk gives the shape
-        first, found = _extract_chunk(spec.name, _items(chunks[k], spec), sample_rate)
+        first, found = _extract_chunk(spec, _items(chunks[k], spec), sample_rate)
         problems += [(int(offsets[k]) + i, message) for i, message in found]
         k += 1
     if first is None:
@@ -229,16 +216,18 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     rest = list(zip(chunks[k:], offsets[k:]))
     if out is not None:
         result.flush()
-        tasks = [(spec.name, _items(chunk, spec), sample_rate, str(out), int(offset))
+        tasks = [(spec, _items(chunk, spec), sample_rate, str(out), int(offset))
                  for chunk, offset in rest]
-        done = parallel_imap(_extract_into, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress)
+        done = parallel_imap(_extract_into, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress,
+                            executor=executor)
         for (_, offset), (rows, found) in zip(rest, done):
             bad += [int(offset) + r for r in rows]
             problems += [(int(offset) + i, message) for i, message in found]
         result = np.load(out, mmap_mode="r+")
     else:
-        tasks = [(spec.name, _items(chunk, spec), sample_rate) for chunk, _ in rest]
-        done = parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress)
+        tasks = [(spec, _items(chunk, spec), sample_rate) for chunk, _ in rest]
+        done = parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress,
+                            executor=executor)
         for (_, offset), (block, found) in zip(rest, done):
             problems += [(int(offset) + i, message) for i, message in found]
             if block is None:
@@ -256,7 +245,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
 
 
 def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
-                  progress: bool = True) -> np.ndarray:
+                  progress: bool = True, executor=None) -> np.ndarray:
     """Features of one dataset split, from the cache or freshly computed and cached.
 
     Parameters
@@ -273,6 +262,8 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         Worker processes for extraction.
     progress : bool
         Show a progress bar.
+    executor : Executor, optional
+        Where extraction runs (see :func:`compute_features`).
 
     Returns
     -------
@@ -288,16 +279,9 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         cached_ids = np.load(ids_path)
         if cached_ids.shape == ids.shape and (cached_ids == ids).all():
             return np.load(path, mmap_mode="r")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = f".tmp-{os.getpid()}.npy"
-    tmp, tmp_ids = base.with_name(base.name + suffix), base.with_name(base.name + ".ids" + suffix)
-    try:
+    with atomic_write(path) as tmp:
         compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
-                         desc=f"{spec.name} {dataset.name}/{split}", out=tmp)
-        os.replace(tmp, path)
-        np.save(tmp_ids, ids)
-        os.replace(tmp_ids, ids_path)
-    finally:
-        for leftover in (tmp, tmp_ids):
-            leftover.unlink(missing_ok=True)
+                         desc=f"{spec.name} {dataset.name}/{split}", out=tmp, executor=executor)
+    with atomic_write(ids_path) as tmp:  # written last: marks the array complete
+        np.save(tmp, ids)
     return np.load(path, mmap_mode="r")

@@ -1,21 +1,31 @@
-"""Models. ``MODELS`` maps a name to its builder: classical builders ``build(*, seed, n_jobs, **hyper)``
-return scikit-learn estimators; Keras builders ``build(input_shape, n_classes, **hyper)`` return
-``keras.Model``. ``GRIDS`` holds the hyperparameter grid of each classical model, searched on the
-valid split; Keras models are selected on the valid split by early stopping.
+"""Models. ``MODELS`` maps a name to its :class:`~.spec.ModelSpec`: the builder, the kind
+(classical / keras), the grid searched on the valid split, the input it takes, the window it is
+trained on and whether it fits multi-label targets natively. Adding a model is a builder plus one
+line here. :mod:`.fitting` builds, fits, selects and scores both kinds.
 """
 
 from . import classical
-from .keras import KERAS_MODELS, TIME_FREQUENCY, WINDOW_SECONDS
+from .keras import cnn, crnn, mlp, resnet, transformer, vgg
+from .spec import ModelSpec
 
-CLASSICAL_MODELS = {
-    "logreg": classical.build_logreg,
-    "svm": classical.build_svm,
-    "random-forest": classical.build_random_forest,
-    "knn": classical.build_knn,
-    "xgboost": classical.build_xgboost,
-    "openmic-rf": classical.build_openmic_rf,
+TF = "time-frequency"
+
+MODELS = {
+    "logreg": ModelSpec(classical.build_logreg, kind="classical", grid={"C": [0.1, 1.0, 10.0]}),
+    "svm": ModelSpec(classical.build_svm, kind="classical", grid={"C": [1.0, 10.0, 100.0]}),
+    "random-forest": ModelSpec(classical.build_random_forest, kind="classical", native_multi_label=True,
+                               grid={"min_samples_leaf": [1, 3], "max_features": ["sqrt", 0.3]}),
+    "knn": ModelSpec(classical.build_knn, kind="classical", grid={"n_neighbors": [1, 5, 15]},
+                     native_multi_label=True),
+    "xgboost": ModelSpec(classical.build_xgboost, kind="classical", grid={"max_depth": [3, 6]},
+                         native_multi_label=True),
+    "openmic-rf": ModelSpec(classical.build_openmic_rf, kind="classical"),
+    "mlp": ModelSpec(mlp.build_mlp, kind="keras"),
+    "cnn": ModelSpec(cnn.build_cnn, kind="keras", input=TF),
+    "vgg": ModelSpec(vgg.build_vgg, kind="keras", input=TF),
+    "crnn-attention": ModelSpec(crnn.build_crnn_attention, kind="keras", input=TF, window_seconds=3.0),
+    "transformer": ModelSpec(transformer.build_transformer, kind="keras", input=TF),
+    "resnet18": ModelSpec(resnet.build_resnet18, kind="keras", input=TF),
 }
-MODELS = {**CLASSICAL_MODELS, **KERAS_MODELS}
-GRIDS = dict(classical.GRIDS)
 
-__all__ = ["CLASSICAL_MODELS", "GRIDS", "KERAS_MODELS", "MODELS", "TIME_FREQUENCY", "WINDOW_SECONDS"]
+__all__ = ["MODELS", "ModelSpec"]

@@ -1,8 +1,9 @@
-"""Classical baselines: scikit-learn Pipelines with the scaler inside, and their search grids.
+"""Classical baselines: scikit-learn Pipelines with the scaler inside.
 
 Each builder takes the run's seed and hyperparameters as keywords and returns an unfitted
-estimator. ``GRIDS`` holds the small grid that the runner searches on the valid split (fit on
-train, score on valid, keep the best fitted model; the test split is not touched).
+estimator. Each model's small grid is in its ``ModelSpec`` (:data:`instrument_bench.models.MODELS`),
+searched on the valid split (fit on train, score on valid, keep the best fitted model; the test
+split is not touched).
 """
 
 from __future__ import annotations
@@ -109,11 +110,3 @@ class PerLabel(ClassifierMixin, BaseEstimator):
         """``(n, labels)`` 0/1 at probability 0.5."""
         return (self.predict_proba(X) >= 0.5).astype(np.int64)
 
-
-GRIDS = {
-    "logreg": {"C": [0.1, 1.0, 10.0]},
-    "svm": {"C": [1.0, 10.0, 100.0]},
-    "random-forest": {"min_samples_leaf": [1, 3], "max_features": ["sqrt", 0.3]},
-    "knn": {"n_neighbors": [1, 5, 15]},
-    "xgboost": {"max_depth": [3, 6]},
-}

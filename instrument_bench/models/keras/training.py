@@ -24,22 +24,10 @@ import numpy as np
 
 from ...config import TrainConfig  # noqa: F401  (re-exported: the training settings)
 from ...protocol.groups import aggregate_windows
+from ...windows import spread_starts
 from .losses import MaskedLoss, get_loss
 
 BATCH_ROWS = 256  # rows per read when streaming statistics or predictions
-
-
-def window_starts(n_frames: int, window: int | None, hop: int | None = None) -> list[int]:
-    """Start frames of evenly spaced windows covering ``n_frames`` (one window when it fits).
-
-    About one window per ``hop`` frames (default: a third of the window); the first window starts
-    at frame 0 and the last ends at the last frame.
-    """
-    if not window or n_frames <= window:
-        return [0]
-    hop = hop or max(1, window // 3)
-    count = max(1, round((n_frames - window) / hop)) + 1
-    return sorted({int(round(s)) for s in np.linspace(0, n_frames - window, count)})
 
 
 class ClipWindows(keras.utils.PyDataset):
@@ -71,7 +59,7 @@ class ClipWindows(keras.utils.PyDataset):
                  seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.x, self.y, self.batch_size, self.window = x, y, batch_size, window
-        starts = window_starts(x.shape[1], window) if window else [0]
+        starts = spread_starts(x.shape[1], window=window) if window else [0]
         self.index = np.array([(c, s) for c in range(len(x)) for s in starts], dtype=np.int64)
         self.order = np.arange(len(self.index))
         self.shuffle, self.rng = shuffle, np.random.default_rng(seed)

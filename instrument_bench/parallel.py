@@ -12,7 +12,6 @@ must be on a filesystem every worker mounts at the same path.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
@@ -20,7 +19,6 @@ from tqdm.auto import tqdm
 from .errors import ConfigError
 
 EXECUTORS = ("local", "dask", "dask-local")
-_ACTIVE = []  # the executor of the run in progress (innermost last)
 
 
 def progress_bar(*, total: int, desc: str, unit: str = "it", enabled: bool = True):
@@ -109,26 +107,16 @@ class Executor:
         self.client = self.cluster = None
 
 
-@contextmanager
-def using(executor: Executor):
-    """Make ``executor`` the one :func:`parallel_imap` sends work to, for the duration."""
-    _ACTIVE.append(executor)
-    try:
-        yield executor
-    finally:
-        _ACTIVE.remove(executor)
-
-
 def parallel_imap(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
-                  progress: bool = True):
+                  progress: bool = True, executor: Executor | None = None):
     """Call ``fn(*task)`` for every task on ``jobs`` worker processes, yielding results in order.
 
     Same parameters as :func:`parallel_map`; results are yielded as they arrive, so a caller can
-    write each one away before the next is computed. Inside :func:`using` a Dask executor, the
-    calls go to its cluster.
+    write each one away before the next is computed.
     """
     tasks = list(tasks)
-    executor = _ACTIVE[-1] if _ACTIVE and _ACTIVE[-1].distributed else Executor("local", jobs=jobs)
+    if executor is None or not executor.distributed:
+        executor = Executor("local", jobs=jobs)
     with progress_bar(total=len(tasks), desc=desc, unit=unit, enabled=progress) as bar:
         for result in executor.imap(fn, tasks):
             bar.update()
@@ -136,7 +124,7 @@ def parallel_imap(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
 
 
 def parallel_map(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
-                 progress: bool = True) -> list:
+                 progress: bool = True, executor: Executor | None = None) -> list:
     """Call ``fn(*task)`` for every task, in order, on ``jobs`` worker processes.
 
     Parameters
@@ -151,10 +139,13 @@ def parallel_map(fn, tasks, *, jobs: int = 1, desc: str = "", unit: str = "it",
         Progress bar label and unit.
     progress : bool
         Show a progress bar.
+    executor : Executor, optional
+        A Dask executor sends the calls to its cluster; default: local processes.
 
     Returns
     -------
     list
         ``fn``'s results, in the order of ``tasks``.
     """
-    return list(parallel_imap(fn, tasks, jobs=jobs, desc=desc, unit=unit, progress=progress))
+    return list(parallel_imap(fn, tasks, jobs=jobs, desc=desc, unit=unit, progress=progress,
+                              executor=executor))

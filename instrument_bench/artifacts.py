@@ -1,0 +1,68 @@
+"""What a run leaves besides the CSVs: saved models with their manifests, and test predictions.
+
+- ``models/<model_key>/model.keras`` or ``model.joblib`` and ``manifest.json`` (written last: the
+  model folder's done marker), which ``predict`` loads;
+- ``predictions/<model_key>.npz``: the test split's clip ids, labels, scores and label map of
+  every run, which ``report`` draws from.
+
+Every file is published through :func:`~.storage.atomic_write` under a unique temporary name, so
+two runs computing the same cell at once both succeed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .storage import atomic_write, mark_done, read_done
+
+MODELS_DIR = "models"
+PREDICTIONS = "predictions"
+MANIFEST = "manifest.json"
+
+
+def save_model(model, directory, manifest: dict) -> Path:
+    """Write a fitted model and its ``manifest.json`` into ``directory``, each atomically.
+
+    Keras models go to ``model.keras``; scikit-learn / XGBoost models to ``model.joblib``
+    (joblib, compressed), which ``predict`` loads only from the tool's own results folder unless
+    told to trust it.
+    """
+    directory = Path(directory)
+    if manifest.get("model_format") == "keras":
+        name = "model.keras"
+        with atomic_write(directory / name) as tmp:
+            model.save(tmp)
+    else:
+        import joblib
+
+        name = "model.joblib"
+        with atomic_write(directory / name) as tmp:
+            joblib.dump(model, tmp, compress=3)
+    mark_done(directory / MANIFEST, {**manifest, "model_file": name})
+    return directory / name
+
+
+def read_manifest(directory) -> dict | None:
+    """A saved model's manifest, or None when the folder holds no complete model."""
+    return read_done(Path(directory) / MANIFEST)
+
+
+def save_predictions(results_dir, model_key: str, *, clip_ids, y_true, scores, label_map) -> Path:
+    """Write a run's test labels and scores to ``predictions/<model_key>.npz`` (atomically)."""
+    path = Path(results_dir) / PREDICTIONS / f"{model_key}.npz"
+    with atomic_write(path) as tmp:
+        np.savez_compressed(tmp, clip_ids=np.asarray(clip_ids), y_true=np.asarray(y_true),
+                            scores=np.asarray(scores, dtype=np.float32), label_map=np.asarray(label_map))
+    return path
+
+
+def load_predictions(results_dir, model_key: str) -> dict | None:
+    """A run's saved test labels and scores, or None when the run left none."""
+    path = Path(results_dir) / PREDICTIONS / f"{model_key}.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+

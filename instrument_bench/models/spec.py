@@ -1,0 +1,67 @@
+"""What a model is: :class:`ModelSpec`, one entry of the ``MODELS`` registry."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+KINDS = ("classical", "keras")
+INPUTS = ("any", "vector", "time-frequency")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model family: how to build it and what it needs.
+
+    Parameters
+    ----------
+    build : callable
+        Classical: ``build(*, seed, n_jobs, **hyper)`` returning an unfitted scikit-learn estimator.
+        Keras: ``build(input_shape, n_classes, *, ...)`` returning a ``keras.Model``.
+    kind : str
+        ``classical`` (grid searched on valid) or ``keras`` (epoch chosen on valid).
+    grid : dict
+        Classical: the hyperparameter grid searched on the valid split (part of the run key).
+    input : str
+        ``time-frequency`` for models that need a ``(frames, bins)`` feature, ``any`` otherwise
+        (flat features are fed as vectors; time-frequency ones are flattened for classical models).
+    window_seconds : float, optional
+        Keras models trained on fixed windows of this length, their scores averaged per clip.
+    native_multi_label : bool
+        Classical models that fit every label of a multi-label task at once (scikit-learn's
+        multi-output trees and neighbours, XGBoost); the others are wrapped one-vs-rest.
+    description : str
+        One line for ``list``; default: the first line of the builder's (classical) or its
+        module's (Keras) docstring.
+    """
+
+    build: Callable
+    kind: str
+    grid: dict = field(default_factory=dict)
+    input: str = "any"
+    window_seconds: float | None = None
+    native_multi_label: bool = False
+    description: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS or self.input not in INPUTS:
+            raise ValueError(f"ModelSpec: kind must be one of {KINDS}, input one of {INPUTS}")
+
+    @property
+    def is_keras(self) -> bool:
+        """True for Keras models."""
+        return self.kind == "keras"
+
+    @property
+    def summary(self) -> str:
+        """The one-line description."""
+        source = sys.modules[self.build.__module__] if self.is_keras else self.build
+        first_paragraph = (inspect.getdoc(source) or "").split("\n\n")[0]
+        return self.description or " ".join(first_paragraph.split())
+
+    def architecture(self) -> dict:
+        """Keyword defaults of a Keras builder (its architecture settings, part of the run key)."""
+        return {name: p.default for name, p in inspect.signature(self.build).parameters.items()
+                if p.kind is p.KEYWORD_ONLY}
