@@ -92,12 +92,14 @@ def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed:
     return (*best, time.perf_counter() - start)
 
 
-def keras_window(model_name: str, spec, sample_rate: int) -> int | None:
-    """Frames per window of a windowed model on a feature (None: whole clips)."""
+def keras_window(model_name: str, spec, sample_rate: int, *, n_frames: int | None = None) -> int | None:
+    """Frames per window of a windowed model on a feature (None: whole clips); clips of fewer than
+    ``n_frames`` frames are one window each."""
     seconds = MODELS[model_name].window_seconds
     if seconds is None or spec.frame_seconds is None:
         return None
-    return max(1, int(round(seconds / spec.frame_seconds(spec.params, sample_rate))))
+    frames = max(1, int(round(seconds / spec.frame_seconds(spec.params, sample_rate))))
+    return frames if n_frames is None else min(frames, n_frames)
 
 
 def check_feature_fits(model_name: str, spec, X) -> None:
@@ -165,6 +167,6 @@ def fit_model(model_name: str, X: dict, enc: dict, *, spec, seed: int, n_jobs: i
     check_feature_fits(model_name, spec, X)
     if MODELS[model_name].is_keras:
         return _fit_keras(model_name, X, enc, seed=seed, n_classes=n_classes, multi_label=multi_label,
-                          train_config=train_config, window=keras_window(model_name, spec, sample_rate),
-                          loss=loss, verbose=verbose)
+                          train_config=train_config, loss=loss, verbose=verbose,
+                          window=keras_window(model_name, spec, sample_rate, n_frames=X["train"].shape[1]))
     return _fit_classical(model_name, X, enc, seed=seed, n_jobs=n_jobs, multi_label=multi_label)
