@@ -192,7 +192,8 @@ def _print_plan(plan: dict, options) -> int:
     """Print a dry run: one line per cell, then what is left to compute and how long it may take."""
     cells = plan["cells"]
     for cell in cells:
-        seconds = "?" if cell["seconds"] is None else f"~{cell['seconds']:.0f}s"
+        seconds = cell["seconds"]
+        seconds = "?" if seconds is None else f"~{seconds:.1f}s" if seconds < 10 else f"~{seconds:.0f}s"
         keys = " ".join(f"{p}={k}" for p, k in cell["keys"].items())
         print(f"{'done' if cell['done'] else 'todo'}  {cell['name']}  {seconds}  {keys}")
     todo = [c for c in cells if not c["done"]]

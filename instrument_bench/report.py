@@ -5,8 +5,8 @@ leaves in ``predictions/<model_key>.npz``, and writes ``report.html`` (images em
 files) with the PNGs beside it in ``figures/``. Per dataset and task:
 
 - the leaderboard table;
-- a heatmap of models x metrics (seed 002's figure 1; Hamming loss shown as 1 - loss so that
-  higher is better everywhere);
+- a heatmap of models x metrics (figure 1 of the MusicNet 12-group study; Hamming loss shown as
+  1 - loss so that higher is better everywhere);
 - accuracy (the primary metric) against fit time and against model size, Pareto front marked;
 - per-class F1 of the top models;
 - a confusion matrix of the best seed of every single-label model, and per-class ROC and

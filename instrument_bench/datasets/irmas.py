@@ -16,8 +16,9 @@ seeded 15 % of its songs held out as valid, so no song is in both), test on the 
 Every excerpt is cut into 1 s windows every 0.5 s; models see windows, and their scores are
 averaged per excerpt before the predictor and the metrics (micro/macro F1, LRAP), as Han et al.
 
-``irmas-predominant`` (task ``predominant``, single-label, seed 003): the training data alone, its
-songs split 70/15/15 into train/valid/test with a fixed seed, one whole 3 s excerpt per clip.
+``irmas-predominant`` (task ``predominant``, single-label, as in the IRMAS VGG study): the
+training data alone, its songs split 70/15/15 into train/valid/test with a fixed seed, one whole
+3 s excerpt per clip.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def read_layout(root, *, window_seconds: float = 1.0, hop_seconds: float = 0.5,
 
 def read_predominant(root, *, valid_fraction: float = 0.15, test_fraction: float = 0.15,
                      sample_rate: int = SAMPLE_RATE) -> Dataset:
-    """Read IRMAS's training data alone, split by song (seed 003's single-label experiment)."""
+    """Read IRMAS's training data alone, split by song (the IRMAS VGG study's single-label experiment)."""
     root = Path(root)
     train = training_excerpts(root)
     split_of = grouped_split([f["song"] for _, f in train],

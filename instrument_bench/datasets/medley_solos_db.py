@@ -8,8 +8,8 @@ The layout (the Zenodo release: one metadata CSV and a folder of wavs)::
 (the CSV may also sit in ``ROOT/annotation/`` and the wavs directly in ``ROOT``, as mirdata
 lays it out). Every clip is 65,536 samples at 22,050 Hz (2.97 s) of one instrument solo; the
 official ``training`` / ``validation`` / ``test`` subsets are song-disjoint. Tasks:
-``medley-instrument`` (8 classes) and ``piano-violin`` (seed 000's two-class task: the piano and
-violin clips only).
+``medley-instrument`` (8 classes) and ``piano-violin`` (the piano and violin clips only: the
+two-class task of the Medley-solos-DB / MTG-Jamendo study).
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ The layout (the GitHub repository's ``data/`` folder beside the downloaded archi
 A TSV row is ``TRACK_ID  ARTIST_ID  ALBUM_ID  PATH  DURATION  tag  tag ...`` (tab-separated, one
 ``instrument---<name>`` per tag column). Splits are the official artist-disjoint ones (``split``
 option, default 0). Tracks are multi-label over the 40 instrument tags (task
-``jamendo-instrument``). Every track is cut into ``window_seconds`` snippets (seed 000: 3 s);
-models score snippets, scores are averaged per track. ``source``: ``melspec`` reads the published
-spectrograms (feature ``provided-melspec``), ``audio`` the MP3s (every audio feature); the default
-takes the spectrograms when the ``melspecs`` folder exists.
+``jamendo-instrument``). Every track is cut into ``window_seconds`` snippets (default 3 s, as in
+the Medley-solos-DB / MTG-Jamendo study); models score snippets, scores are averaged per track.
+``source``: ``melspec`` reads the published spectrograms (feature ``provided-melspec``), ``audio``
+the MP3s (every audio feature); the default takes the spectrograms when the ``melspecs`` folder
+exists.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ for at least ``min_overlap`` seconds inside it (field ``instruments``, a sorted 
 MusicNet has no validation split: ``valid_fraction`` of the training recordings, drawn with a fixed
 seed, form it, so train, valid and test are recording-disjoint. Clips of one recording are
 consecutive, and feature extraction decodes each recording once per pass, not once per clip
-(seed 001's block caching).
+(the block caching of the MusicNet ResNet-18 study).
 """
 
 from __future__ import annotations
@@ -92,10 +92,11 @@ def clip_instruments(notes: pd.DataFrame, *, starts, clip_samples: int, min_over
 
 
 def frame_labels(clip: Clip, *, n_frames: int, hop_seconds: float, task) -> np.ndarray:
-    """Frame-level labels of a clip (seed 002: one label vector per feature frame).
+    """Frame-level labels of a clip: one label vector per feature frame.
 
     Frame ``i`` is labelled with every instrument with a note sounding at
-    ``clip.start + i * hop_seconds``, mapped by a multi-label ``task``.
+    ``clip.start + i * hop_seconds``, mapped by a multi-label ``task`` (the MusicNet 12-group study
+    labelled its MFCC frames this way).
 
     Returns
     -------

@@ -1,7 +1,7 @@
-"""``mfcc-seq``: 13 MFCCs per frame at a hop of 11.6 ms (seed 002), frames as a sequence.
+"""``mfcc-seq``: 13 MFCCs per frame at a hop of 11.6 ms, frames as a sequence.
 
-At 16 kHz the hop is 186 samples (11.625 ms); ``n_fft`` 512 (32 ms), 40 mel bands. A 4 s clip gives
-345 frames x 13 coefficients.
+The features of the MusicNet 12-group study. At 16 kHz the hop is 186 samples (11.625 ms);
+``n_fft`` 512 (32 ms), 40 mel bands. A 4 s clip gives 345 frames x 13 coefficients.
 """
 
 from __future__ import annotations

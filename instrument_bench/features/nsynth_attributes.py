@@ -1,4 +1,7 @@
-"""``nsynth-attributes``: NSynth's 10 note qualities, pitch and velocity from the metadata (seed 004)."""
+"""``nsynth-attributes``: NSynth's 10 note qualities, pitch and velocity from the metadata.
+
+The 12 note attributes that the NSynth family study fed to its MLP.
+"""
 
 from __future__ import annotations
 

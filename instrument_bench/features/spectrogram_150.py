@@ -1,8 +1,8 @@
-"""``spectrogram-150``: a dB magnitude spectrogram downsampled to 150 x 150 (seed 000).
+"""``spectrogram-150``: a dB magnitude spectrogram downsampled to 150 x 150.
 
 STFT magnitude (n_fft 1024, hop 256), in dB relative to 1 with a floor of 1e-5, resized to
 150 frames x 150 frequency bins by linear interpolation (``scipy.ndimage.zoom``), whatever the clip
-length: the fixed-size "image" seed 000 fed to its MLP.
+length: the fixed-size "image" that the Medley-solos-DB / MTG-Jamendo study fed to its MLP.
 """
 
 from __future__ import annotations
@@ -28,5 +28,6 @@ SPEC = FeatureSpec(
     params={"n_fft": 1024, "hop_length": 256, "size": 150},
     libraries=("librosa", "numpy", "scipy"),
     extract=extract,
-    description="dB magnitude spectrogram resized to 150x150 (seed 000)",
+    description="dB magnitude spectrogram resized to 150x150 (as in the Medley-solos-DB / MTG-Jamendo "
+                "study)",
 )

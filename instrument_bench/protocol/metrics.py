@@ -3,9 +3,9 @@
 Multi-label metrics take the 0/1 label matrix, the predictor's 0/1 predictions and the model's
 scores. Threshold-free metrics (ROC-AUC, average precision, LRAP) read the scores; ROC-AUC and
 AP average over the classes that have both positives and negatives in the test split (an
-undefined class is left out, not counted as zero). Seed 001's two headline figures are
-``playing_found`` (the share of playing instruments that were predicted: micro recall) and
-``fp_per_clip`` (instruments predicted that were not playing, per clip).
+undefined class is left out, not counted as zero). The MusicNet ResNet-18 study's two headline
+figures are ``playing_found`` (the share of playing instruments that were predicted: micro
+recall) and ``fp_per_clip`` (instruments predicted that were not playing, per clip).
 
 Labels may be unknown (-1: OpenMIC-2018 asked annotators about some instruments of a clip only).
 Then every per-class metric reads the annotated clips of that class only, micro metrics and the

@@ -7,9 +7,10 @@ probabilities (sigmoid outputs, ``predict_proba``); the predictors are
 - ``threshold``: every class scoring at least ``threshold`` (0.5);
 - ``class-thresholds``: one threshold per class, the one that maximises that class's F1 on the
   valid split (``threshold`` where a class has no positive there);
-- ``top-k``: the ``k`` highest-scoring classes (seed 001's predictor, k = 3);
-- ``top-k-threshold``: the top ``k`` classes that also score at least ``threshold`` (the mix that
-  seed 001 proposes).
+- ``top-k``: the ``k`` highest-scoring classes (k = 3: the predictor the MusicNet ResNet-18 study
+  found best);
+- ``top-k-threshold``: the top ``k`` classes that also score at least ``threshold`` (a mix of top-k
+  and thresholding, which the MusicNet ResNet-18 study suggests trying).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ PREDICTORS = {
         lambda s, y, *, k, threshold: {"threshold": tune_class_thresholds(s, y, default=threshold)},
         above_threshold, "per-class thresholds maximising each class's F1 on valid"),
     "top-k": Predictor("top-k", "multi-label", lambda s, y, *, k, threshold: {"k": k}, top_k,
-                       "the k highest-scoring classes (k = 3, seed 001)"),
+                       "the k highest-scoring classes (k = 3, as in the MusicNet ResNet-18 study)"),
     "top-k-threshold": Predictor(
         "top-k-threshold", "multi-label", lambda s, y, *, k, threshold: {"k": k, "threshold": threshold},
         lambda scores, *, k, threshold: top_k(scores, k=k) & above_threshold(scores, threshold=threshold),

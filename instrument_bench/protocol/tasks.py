@@ -17,13 +17,14 @@ from ..datasets import irmas, medley_solos_db, mtg_jamendo, openmic
 from ..datasets.gm import FAMILY_PROGRAMS, NSYNTH_FAMILIES, NSYNTH_SOURCES
 from ..errors import DatasetError
 
-# MusicNet's 11 instruments (seed 001), by MusicNet code (GM program + 1).
+# MusicNet's 11 instruments (as in the MusicNet ResNet-18 study), by MusicNet code (GM program + 1).
 MUSICNET_INSTRUMENTS = {
     1: "piano", 7: "harpsichord", 41: "violin", 42: "viola", 43: "cello", 44: "contrabass",
     61: "horn", 69: "oboe", 71: "bassoon", 72: "clarinet", 74: "flute",
 }
-# 12 instrument groups (seed 002 grouped MusicNet's instruments into 12 classes without publishing
-# the grouping): the first twelve General MIDI program families, eight programs each.
+# 12 instrument groups (the MusicNet 12-group study grouped MusicNet's instruments into 12 classes
+# without publishing the grouping): the first twelve General MIDI program families, eight programs
+# each.
 GM_GROUPS = ("piano", "chromatic_percussion", "organ", "guitar", "bass", "strings", "ensemble",
              "brass", "reed", "pipe", "synth_lead", "synth_pad")
 
@@ -184,21 +185,21 @@ TASKS = {
     "instruments": MultiLabelTask("instruments", tuple(MUSICNET_INSTRUMENTS.values()),
                                   MUSICNET_INSTRUMENTS.get,
                                   description="MusicNet's 11 instruments sounding in a clip "
-                                              "(seed 001), multi-label"),
+                                              "(as in the MusicNet ResNet-18 study), multi-label"),
     "groups": MultiLabelTask("groups", GM_GROUPS, group_of_code,
-                             description="12 GM program groups sounding in a clip (seed 002), "
-                                         "multi-label"),
+                             description="12 GM program groups sounding in a clip, multi-label "
+                                         "(as in the MusicNet 12-group study)"),
     "irmas": MultiLabelTask("irmas", irmas.CLASSES,
                             description="IRMAS's 11 instruments in an excerpt: trained on predominant "
                                         "labels, tested multi-label (Han et al. 2017)"),
     "predominant": Task("predominant", "instrument", irmas.CLASSES,
                         description="IRMAS's predominant instrument of a 3 s training excerpt, 11 "
-                                    "classes, single-label (seed 003)"),
+                                    "classes, single-label (as in the IRMAS VGG study)"),
     "medley-instrument": Task("medley-instrument", "instrument", medley_solos_db.CLASSES,
                               description="Medley-solos-DB's 8 solo instruments, single-label"),
     "piano-violin": Task("piano-violin", "instrument", ("piano", "violin"), subset=True,
                          description="Medley-solos-DB's piano and violin clips only, 2 classes "
-                                     "(seed 000)"),
+                                     "(as in the Medley-solos-DB / MTG-Jamendo study)"),
     "jamendo-instrument": MultiLabelTask("jamendo-instrument", mtg_jamendo.TAGS,
                                          description="MTG-Jamendo's 40 instrument tags of a track, "
                                                      "multi-label"),

@@ -1,4 +1,5 @@
-"""``cnn``: two convolution layers 32 -> 64 with ReLU and max-pooling, then dense (seed 002)."""
+"""``cnn``: two convolution layers 32 -> 64 with ReLU and max-pooling, then dense, as in the
+MusicNet 12-group study."""
 
 from __future__ import annotations
 

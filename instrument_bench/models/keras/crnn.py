@@ -1,4 +1,5 @@
-"""``crnn-attention``: conv front end -> bidirectional GRU -> attention pooling over time (seed 000)."""
+"""``crnn-attention``: conv front end -> bidirectional GRU -> attention pooling over time, as in the
+Medley-solos-DB / MTG-Jamendo study."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
 """Losses for multi-label training, by name; the loss is a column of the results.
 
 - ``bce``: binary cross-entropy on the sigmoid outputs;
-- ``mse``: mean squared error between the sigmoid outputs and the 0/1 labels (seed 001's baseline);
-- ``balanced``: seed 001's loss ``FN / N_playing + FP / N_not_playing`` per clip, made
-  differentiable by counting soft errors: ``FN = sum(y * (1 - p))``, ``FP = sum((1 - y) * p)``
-  (each count divided by at least 1, so a clip where nothing or everything plays is defined);
+- ``mse``: mean squared error between the sigmoid outputs and the 0/1 labels (the baseline of the
+  MusicNet ResNet-18 study);
+- ``balanced``: the MusicNet ResNet-18 study's IoU-like loss ``FN / N_playing + FP / N_not_playing``
+  per clip, made differentiable by counting soft errors: ``FN = sum(y * (1 - p))``,
+  ``FP = sum((1 - y) * p)`` (each count divided by at least 1, so a clip where nothing or
+  everything plays is defined);
 - ``focal``: binary focal cross-entropy (Lin et al. 2017, gamma 2), Keras' implementation.
 
 Single-label tasks train with ``categorical-crossentropy``. Where some labels are unknown (-1,
@@ -20,7 +22,10 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="instrument_bench")
 def balanced_error_loss(y_true, y_pred):
-    """Soft ``FN / N_playing + FP / N_not_playing`` per example (seed 001's IoU-like loss)."""
+    """Soft ``FN / N_playing + FP / N_not_playing`` per example.
+
+    The IoU-like loss of the MusicNet ResNet-18 study.
+    """
     y_true = ops.cast(y_true, y_pred.dtype)
     playing = ops.sum(y_true, axis=-1)
     not_playing = ops.sum(1.0 - y_true, axis=-1)
@@ -74,7 +79,7 @@ MULTI_LABEL_LOSSES = ("bce", "mse", "balanced", "focal")
 LOSS_DESCRIPTIONS = {
     "categorical-crossentropy": "softmax cross-entropy (single-label tasks)",
     "bce": "binary cross-entropy on sigmoid outputs (multi-label default)",
-    "mse": "mean squared error on sigmoid outputs (seed 001's baseline)",
-    "balanced": "soft FN / N_playing + FP / N_not_playing per clip (seed 001)",
+    "mse": "mean squared error on sigmoid outputs (the MusicNet ResNet-18 study's baseline)",
+    "balanced": "soft FN / N_playing + FP / N_not_playing per clip (the MusicNet ResNet-18 study's loss)",
     "focal": "binary focal cross-entropy, gamma 2",
 }

@@ -1,4 +1,5 @@
-"""``mlp``: a multi-layer perceptron with 3 hidden layers (seeds 000 and 004) on flat features."""
+"""``mlp``: a multi-layer perceptron with 3 hidden layers on flat features, as in the Medley-solos-DB /
+MTG-Jamendo study (the NSynth family study used a smaller one)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``resnet18``: the ResNet-18 layout (He et al. 2016; seed 001) trained from scratch."""
+"""``resnet18``: the ResNet-18 layout (He et al. 2016) of the MusicNet ResNet-18 study, trained from
+scratch."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ Features stream from the memory-mapped cache through a :class:`keras.utils.PyDat
 larger than memory still trains. Inputs are standardised per feature bin by a ``Normalization``
 layer whose mean and variance are computed on the train split (streamed) and saved with the model.
 Models with a window (``crnn-attention``: 3 s) train on every window of a clip, with the clip's
-label, and score a clip by the mean (or max) of its windows' scores (seed 000's snippet
-aggregation).
+label, and score a clip by the mean (or max) of its windows' scores (the snippet-to-track
+aggregation of the Medley-solos-DB / MTG-Jamendo study).
 
 Multi-label tasks (targets given as a 0/1 matrix) train a sigmoid output layer with one of the
 losses in :mod:`.losses`, and early stopping watches the valid split's macro PR-AUC (threshold-free,

@@ -1,4 +1,4 @@
-"""``vgg``: VGG-like blocks (Han et al. 2017, seed 003) on log-mel spectrograms."""
+"""``vgg``: VGG-like blocks (Han et al. 2017, as in the IRMAS VGG study) on log-mel spectrograms."""
 
 from __future__ import annotations
 
