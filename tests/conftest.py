@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny gm-notes render in NSynth's layout, made once per test session."""
+"""Shared fixtures, made once per test session: a tiny gm-notes render in NSynth's layout, a tiny
+gm-mix render in MusicNet's layout and a data root holding a replica of every real dataset."""
 
 from __future__ import annotations
 
@@ -40,4 +41,22 @@ def tiny_mix_root(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("mixdata")
     gm_mix.render_dataset(root / "musicnet", jobs=2, progress=False, **TINY_MIX)
+    return root
+
+
+# Replica sizes for the tests (IRMAS and OpenMIC made smaller than tests/replicas' defaults).
+REPLICA_OPTIONS = {"irmas": {"songs_per_class": 2, "test_files_per_part": 2}, "openmic": {"n_samples": 48}}
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory, tiny_data_root):
+    """A data root holding every replica of tests/replicas in its default folder.
+
+    Shared by the dataset tests (tests/datasets), ``validate``, a run over the replicas and the
+    dataset contracts; tests that damage a replica work on a :func:`tests.replicas.clone` of it.
+    """
+    from tests import replicas
+
+    root = tmp_path_factory.mktemp("replicas")
+    replicas.write_all(root, nsynth_root=tiny_data_root / "nsynth", options=REPLICA_OPTIONS)
     return root

@@ -12,11 +12,13 @@ from instrument_bench.audio import load_audio
 from instrument_bench.cli import main
 from instrument_bench.datasets import DATASETS
 from instrument_bench.datasets.base import Clip, Dataset
+from instrument_bench.datasets.loading import load_dataset
 from instrument_bench.errors import AudioError, DatasetError
+from instrument_bench.protocol.labels import encode_labels
 from instrument_bench.protocol.tasks import TASKS
-from instrument_bench.runner import encode_labels, load_dataset
 from tests import replicas
 from tests.replicas import clone, own
+from tests.suites import experiment, write_suite
 
 RATE = 16000
 
@@ -114,15 +116,8 @@ def test_duplicate_clip_ids_are_refused(monkeypatch, tmp_path):
         load_dataset("twice", options={})
 
 
-SUITE = """
-name = "bad"
-seeds = 1
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["mfcc-stats", "nsynth-attributes"]
-models = ["logreg"]
-"""
+NSYNTH = experiment("nsynth", tasks=["family"], features=["mfcc-stats", "nsynth-attributes"],
+                    models=["logreg"])
 
 
 def test_on_bad_clip_fail_lists_every_bad_clip_and_skip_leaves_them_out(tmp_path, tiny_data_root,
@@ -131,8 +126,7 @@ def test_on_bad_clip_fail_lists_every_bad_clip_and_skip_leaves_them_out(tmp_path
     audio = sorted((root / "nsynth" / "nsynth-train" / "audio").glob("*.wav"))
     replicas.corrupt_wav(own(audio[0]))
     replicas.silence_wav(own(audio[1]))
-    suite = tmp_path / "bad.toml"
-    suite.write_text(SUITE)
+    suite = write_suite(tmp_path / "bad.toml", NSYNTH, name="bad", seeds=1)
     args = ["run", str(suite), "--data-root", str(root), "-q", "--jobs", "2"]
 
     assert main([*args, "--results", str(tmp_path / "fail")]) == 1

@@ -10,23 +10,15 @@ import pytest
 
 from instrument_bench import results
 from instrument_bench.cli import main
+from tests.suites import experiment, write_suite
 
-SUITE = """
-name = "tiny"
-seeds = 2
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["mfcc-stats", "nsynth-attributes"]
-models = ["logreg", "random-forest"]
-"""
+NSYNTH = experiment("nsynth", tasks=["family"], features=["mfcc-stats", "nsynth-attributes"],
+                    models=["logreg", "random-forest"])
 
 
 @pytest.fixture()
 def suite(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(SUITE)
-    return path
+    return write_suite(tmp_path / "tiny.toml", NSYNTH, name="tiny", seeds=2)
 
 
 def run(args, capsys):
@@ -133,30 +125,17 @@ def test_failed_cell_is_recorded_and_exit_code_is_1(suite, tiny_data_root, bench
     assert list(runs["status"]) == ["failed"] and "not in train" in runs["error"][0]
 
 
-KERAS_SUITE = """
-name = "tiny-keras"
-seeds = 2
-[keras]
-epochs = 2
-batch_size = 8
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["mfcc-stats"]
-models = ["mlp", "cnn"]
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["log-mel"]
-models = ["cnn", "crnn-attention"]
-"""
+KERAS_EXPERIMENTS = (
+    experiment("nsynth", tasks=["family"], features=["mfcc-stats"], models=["mlp", "cnn"]),
+    experiment("nsynth", tasks=["family"], features=["log-mel"], models=["cnn", "crnn-attention"]),
+)
 
 
 def test_keras_models_land_in_the_same_leaderboard(tiny_data_root, bench_home, tmp_path, capsys):
     import keras
 
-    suite = tmp_path / "k.toml"
-    suite.write_text(KERAS_SUITE)
+    suite = write_suite(tmp_path / "k.toml", *KERAS_EXPERIMENTS, name="tiny-keras", seeds=2,
+                        keras={"epochs": 2, "batch_size": 8})
     res = tmp_path / "results"
     code, out, err = run(["run", str(suite), "--data-root", str(tiny_data_root), "--results", str(res),
                           "--jobs", "2", "-q"], capsys)

@@ -80,7 +80,8 @@ def test_two_processes_saving_the_same_model_both_succeed(tmp_path):
 def test_save_model_writes_the_manifest_last(tmp_path):
     model = DummyClassifier().fit([[0], [1]], [0, 1])
     path = save_model(model, tmp_path / "m", {"model_format": "joblib"})
-    assert path.name == "model.joblib" and read_done(tmp_path / "m" / MANIFEST)["model_file"] == "model.joblib"
+    assert path.name == "model.joblib"
+    assert read_done(tmp_path / "m" / MANIFEST)["model_file"] == "model.joblib"
 
 
 SUITE = """

@@ -9,9 +9,9 @@ import pytest
 from instrument_bench.cli import main
 from instrument_bench.datasets import nsynth
 from instrument_bench.errors import ConfigError
-from instrument_bench.parallel import Executor, parallel_map
 from instrument_bench.features import FEATURES
 from instrument_bench.features.store import compute_features
+from instrument_bench.parallel import Executor, parallel_map
 
 SUITE = """
 name = "dask"

@@ -13,35 +13,18 @@ from instrument_bench.config import TrainConfig, load_suite
 from instrument_bench.errors import ConfigError
 from instrument_bench.protocol.metrics import MULTI_LABEL_METRICS
 from instrument_bench.protocol.predictors import MULTI_LABEL_PREDICTORS
+from tests.suites import experiment, write_suite
 
-SUITE = """
-name = "tiny-mix"
-seeds = 1
-[keras]
-epochs = 2
-patience = 1
-batch_size = 16
-[datasets.musicnet]
-valid_fraction = 0.2
-[[experiment]]
-dataset = "musicnet"
-tasks = ["families"]
-features = ["mfcc-stats"]
-models = ["logreg", "xgboost", "random-forest", "svm"]
-[[experiment]]
-dataset = "musicnet"
-tasks = ["families"]
-features = ["mfcc-stats"]
-models = ["mlp"]
-losses = ["bce", "balanced"]
-predictors = ["threshold", "top-k"]
-top_k = 2
-"""
+SETTINGS = {"name": "tiny-mix", "seeds": 1, "keras": {"epochs": 2, "patience": 1, "batch_size": 16},
+            "datasets": {"musicnet": {"valid_fraction": 0.2}}}
+CLASSICAL = experiment("musicnet", tasks=["families"], features=["mfcc-stats"],
+                       models=["logreg", "xgboost", "random-forest", "svm"])
+MLP = experiment("musicnet", tasks=["families"], features=["mfcc-stats"], models=["mlp"],
+                 losses=["bce", "balanced"], predictors=["threshold", "top-k"], top_k=2)
 
 
 def test_multi_label_suite_end_to_end(tiny_mix_root, bench_home, tmp_path, capsys):
-    suite = tmp_path / "mix.toml"
-    suite.write_text(SUITE)
+    suite = write_suite(tmp_path / "mix.toml", CLASSICAL, MLP, **SETTINGS)
     res = tmp_path / "results"
     args = ["run", str(suite), "--data-root", str(tiny_mix_root), "--results", str(res), "-q"]
     assert main(args) == 0, capsys.readouterr().err
@@ -84,14 +67,9 @@ def test_multi_label_suite_end_to_end(tiny_mix_root, bench_home, tmp_path, capsy
 
 def test_single_label_predictor_on_multi_label_task_fails_the_cell(tiny_mix_root, bench_home, tmp_path,
                                                                    capsys):
-    suite = tmp_path / "bad.toml"
-    suite.write_text(SUITE.split("[[experiment]]")[0] + """[[experiment]]
-dataset = "musicnet"
-tasks = ["families"]
-features = ["mfcc-stats"]
-models = ["logreg"]
-predictors = ["argmax"]
-""")
+    argmax = experiment("musicnet", tasks=["families"], features=["mfcc-stats"], models=["logreg"],
+                        predictors=["argmax"])
+    suite = write_suite(tmp_path / "bad.toml", argmax, **SETTINGS)
     code = main(["run", str(suite), "--data-root", str(tiny_mix_root), "--results", str(tmp_path / "r"),
                  "-q"])
     assert code == 1
@@ -101,21 +79,14 @@ predictors = ["argmax"]
 
 
 def test_unknown_loss_predictor_or_experiment_key(tmp_path, capsys):
-    base = SUITE.split("[[experiment]]")[0]
-    for block, message in (('losses = ["hinge"]', "unknown loss 'hinge'"),
-                           ('predictors = ["top-2"]', "unknown predictor 'top-2'")):
-        suite = tmp_path / "s.toml"
-        suite.write_text(base + f"""[[experiment]]
-dataset = "musicnet"
-tasks = ["families"]
-features = ["mfcc-stats"]
-models = ["mlp"]
-{block}
-""")
+    suite = tmp_path / "s.toml"
+    for block, message in (({"losses": ["hinge"]}, "unknown loss 'hinge'"),
+                           ({"predictors": ["top-2"]}, "unknown predictor 'top-2'")):
+        write_suite(suite, experiment("musicnet", tasks=["families"], features=["mfcc-stats"],
+                                      models=["mlp"], **block), **SETTINGS)
         assert main(["run", str(suite), "--results", str(tmp_path / "r")]) == 2
         assert message in capsys.readouterr().err
-    suite.write_text(base + '[[experiment]]\ndataset = "gm-mix"\ntasks = []\nfeatures = []\nmodels = []\n'
-                     'lossses = ["bce"]\n')
+    write_suite(suite, experiment("gm-mix", tasks=[], features=[], models=[], lossses=["bce"]), **SETTINGS)
     with pytest.raises(ConfigError, match="unknown keys lossses"):
         load_suite(str(suite))
 

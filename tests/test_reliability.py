@@ -13,22 +13,16 @@ import pytest
 
 from instrument_bench.cli import main
 from instrument_bench.results import LEADERBOARD, PER_CLASS, RUNS
+from tests.suites import experiment, write_suite
 
-SUITE = """
-name = "reliability"
-seeds = 2
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["mfcc-stats", "nsynth-attributes"]
-models = [{models}]
-"""
 TIMING = ("fit_seconds", "search_seconds", "predict_ms_per_clip", "utc_time")
 
 
-def write_suite(path, models) -> str:
-    path.write_text(SUITE.format(models=", ".join(f'"{m}"' for m in models)))
-    return str(path)
+def models_suite(path, models) -> str:
+    """A two-seed suite of ``models`` on the tiny NSynth tree's families, written to ``path``."""
+    nsynth = experiment("nsynth", tasks=["family"], features=["mfcc-stats", "nsynth-attributes"],
+                        models=models)
+    return str(write_suite(path, nsynth, name="reliability", seeds=2))
 
 
 def run_args(suite, data_root, results, *extra) -> list[str]:
@@ -50,7 +44,7 @@ def comparable(frame: pd.DataFrame, sort) -> pd.DataFrame:
 
 @pytest.mark.processes
 def test_kill_9_then_rerun_gives_the_clean_leaderboard(tmp_path, tiny_data_root, bench_home):
-    suite = write_suite(tmp_path / "suite.toml", ["random-forest", "logreg", "knn"])
+    suite = models_suite(tmp_path / "suite.toml", ["random-forest", "logreg", "knn"])
     assert main(run_args(suite, tiny_data_root, tmp_path / "clean")) == 0  # also warms the feature cache
     clean_runs = pd.read_csv(tmp_path / "clean" / RUNS)
     assert len(clean_runs) == 12
@@ -85,8 +79,8 @@ def test_kill_9_then_rerun_gives_the_clean_leaderboard(tmp_path, tiny_data_root,
 
 @pytest.mark.processes
 def test_two_runs_into_one_results_folder(tmp_path, tiny_data_root, bench_home):
-    suite_a = write_suite(tmp_path / "a.toml", ["logreg", "knn"])
-    suite_b = write_suite(tmp_path / "b.toml", ["random-forest", "xgboost"])
+    suite_a = models_suite(tmp_path / "a.toml", ["logreg", "knn"])
+    suite_b = models_suite(tmp_path / "b.toml", ["random-forest", "xgboost"])
     results = tmp_path / "results"
     main(run_args(suite_a, tiny_data_root, tmp_path / "warm", "--models", "logreg"))  # feature cache
     procs = [start(run_args(s, tiny_data_root, results), dict(os.environ)) for s in (suite_a, suite_b)]
@@ -101,7 +95,7 @@ def test_two_runs_into_one_results_folder(tmp_path, tiny_data_root, bench_home):
 
 def test_same_seed_twice_gives_the_same_metrics(tmp_path, tiny_data_root, bench_home):
     """Classical models: identical metrics; Keras on the CPU with deterministic ops: within 1e-6."""
-    suite = write_suite(tmp_path / "suite.toml", ["logreg", "svm", "random-forest", "knn", "xgboost", "mlp"])
+    suite = models_suite(tmp_path / "suite.toml", ["logreg", "svm", "random-forest", "knn", "xgboost", "mlp"])
     for name in ("a", "b"):
         assert main(run_args(suite, tiny_data_root, tmp_path / name, "--features", "mfcc-stats",
                              "--seeds", "1", "--force")) == 0

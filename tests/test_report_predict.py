@@ -10,33 +10,15 @@ import soundfile as sf
 
 from instrument_bench.cli import main
 from instrument_bench.report import pareto_front
+from tests.suites import experiment, write_suite
 
-SUITE = """
-name = "tiny-report"
-seeds = 2
-[keras]
-epochs = 2
-patience = 1
-batch_size = 16
-[datasets.musicnet]
-valid_fraction = 0.2
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["mfcc-stats"]
-models = ["logreg", "mlp"]
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["log-mel"]
-models = ["cnn"]
-[[experiment]]
-dataset = "musicnet"
-tasks = ["families"]
-features = ["mfcc-stats"]
-models = ["logreg", "mlp"]
-"""
-
+SETTINGS = {"name": "tiny-report", "seeds": 2, "keras": {"epochs": 2, "patience": 1, "batch_size": 16},
+            "datasets": {"musicnet": {"valid_fraction": 0.2}}}
+EXPERIMENTS = (
+    experiment("nsynth", tasks=["family"], features=["mfcc-stats"], models=["logreg", "mlp"]),
+    experiment("nsynth", tasks=["family"], features=["log-mel"], models=["cnn"]),
+    experiment("musicnet", tasks=["families"], features=["mfcc-stats"], models=["logreg", "mlp"]),
+)
 
 @pytest.fixture(scope="module")
 def finished(tiny_data_root, tiny_mix_root, tmp_path_factory):
@@ -46,8 +28,7 @@ def finished(tiny_data_root, tiny_mix_root, tmp_path_factory):
     data.mkdir()
     (data / "nsynth").symlink_to(tiny_data_root / "nsynth")
     (data / "musicnet").symlink_to(tiny_mix_root / "musicnet")
-    suite = base / "suite.toml"
-    suite.write_text(SUITE)
+    suite = write_suite(base / "suite.toml", *EXPERIMENTS, **SETTINGS)
     res = base / "results"
     mp = pytest.MonkeyPatch()
     mp.setenv("INSTRUMENT_BENCH_HOME", str(base / "home"))

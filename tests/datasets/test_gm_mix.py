@@ -13,8 +13,7 @@ from instrument_bench.errors import DatasetError, DatasetNotFoundError
 from instrument_bench.features import FEATURES
 from instrument_bench.features.store import chunk_clips, compute_features
 from instrument_bench.protocol.tasks import MUSICNET_INSTRUMENTS, TASKS
-
-from .conftest import TINY_MIX
+from tests.conftest import TINY_MIX
 
 
 def test_compose_is_deterministic_with_2_to_5_instruments_of_different_families():

@@ -8,8 +8,7 @@ import soundfile as sf
 from instrument_bench.datasets import gm, gm_notes
 from instrument_bench.datasets.nsynth import REQUIRED_FIELDS, read_layout
 from instrument_bench.datasets.render import render_notes
-
-from .conftest import TINY_PROGRAMS
+from tests.conftest import TINY_PROGRAMS
 
 
 def test_layout_and_fields(tiny_data_root):
