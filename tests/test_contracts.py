@@ -167,15 +167,13 @@ EXPECTED_FAILED_CHECKS = {
         "check_estimators_dtypes", "check_estimators_empty_data_messages",
         "check_estimators_fit_returns_self", "check_estimators_nan_inf",
         "check_estimators_overwrite_params", "check_estimators_pickle",
-        "check_f_contiguous_array_estimator", "check_fit1d", "check_fit2d_1feature", "check_fit2d_1sample",
+        "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit2d_1sample",
         "check_fit2d_predict1d", "check_fit_check_is_fitted", "check_fit_idempotent",
         "check_fit_score_takes_y", "check_methods_sample_order_invariance",
         "check_methods_subset_invariance", "check_n_features_in", "check_n_features_in_after_fitting",
         "check_pipeline_consistency", "check_positive_only_tag_during_fit", "check_readonly_memmap_input",
-        "check_requires_y_none", "check_supervised_y_2d", "check_supervised_y_no_nan",
+        "check_requires_y_none", "check_supervised_y_2d",
     ), ONE_D_Y),
-    "check_estimators_unfitted": "predict before fit raises AttributeError, not NotFittedError (PerLabel "
-                                 "does not call check_is_fitted)",
 }
 
 
@@ -220,19 +218,9 @@ def test_per_label_rejects_non_finite_features(bad):
         PerLabel(LogisticRegression()).fit(X, Y)
 
 
-# Contracts a scikit-learn estimator should meet that PerLabel does not (yet): reported, not fixed
-# here. strict: the test fails once PerLabel meets the contract, so the mark can go.
-GAP = functools.partial(pytest.mark.xfail, strict=True)
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param("unfitted", marks=GAP(reason="predict before fit raises AttributeError")),
-    pytest.param("nan-features-single-class-labels",
-                 marks=GAP(reason="NaN features pass when no label needs a classifier")),
-    pytest.param("no-rows", marks=GAP(reason="fitting on 0 rows succeeds with constant labels")),
-    pytest.param("nan-labels", marks=GAP(reason="NaN in Y is taken as unknown, like -1")),
-    pytest.param("row-mismatch", marks=GAP(reason="X and Y of different lengths raise IndexError")),
-])
+# the input contracts of a scikit-learn estimator, in their 2-d form
+@pytest.mark.parametrize("case", ["unfitted", "nan-features-single-class-labels", "no-rows", "nan-labels",
+                                  "row-mismatch", "one-d-y", "labels-not-0-1", "feature-count"])
 def test_per_label_input_contracts(case):
     X, Y = multi_label_data()
     model = PerLabel(LogisticRegression())
@@ -247,7 +235,15 @@ def test_per_label_input_contracts(case):
     elif case == "nan-labels":
         Y = Y.astype(float)
         Y[0, 0] = np.nan
-    else:
+    elif case == "row-mismatch":
         Y = Y[:-1]
+    elif case == "one-d-y":
+        Y = Y[:, 0]
+    elif case == "labels-not-0-1":
+        Y = Y * 2
+    else:
+        with pytest.raises(ValueError, match="fitted on 5"):
+            model.fit(X, Y).predict(X[:, :4])
+        return
     with pytest.raises(ValueError):
         model.fit(X, Y)
