@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 
 def build_logreg(*, seed: int = 0, n_jobs: int = 1, C: float = 1.0):
@@ -61,6 +63,12 @@ def build_openmic_rf(*, seed: int = 0, n_jobs: int = 1):
         n_estimators=100, max_depth=8, random_state=seed, n_jobs=n_jobs))
 
 
+def build_chance(*, seed: int = 0, n_jobs: int = 1):
+    """Chance: the train split's class priors for every clip (scikit-learn's DummyClassifier,
+    ``prior``; per label on multi-label tasks), the row every other row is read against."""
+    return make_pipeline(StandardScaler(), DummyClassifier(strategy="prior"))
+
+
 def _positive_scores(estimator, X) -> np.ndarray:
     """Probability (or sigmoid of the decision value) of class 1 from a fitted binary classifier."""
     if hasattr(estimator, "predict_proba"):
@@ -87,8 +95,21 @@ class PerLabel(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, Y):
-        """Fit one clone per column of ``Y`` on its rows with ``Y >= 0``; returns self."""
-        X, Y = np.asarray(X), np.asarray(Y)
+        """Fit one clone per column of ``Y`` on its rows with ``Y >= 0``; returns self.
+
+        Raises
+        ------
+        ValueError
+            ``X`` or ``Y`` is empty or non-finite, their lengths differ, ``Y`` is not 2-d, or
+            ``Y`` holds a value other than -1 (unknown), 0 and 1.
+        """
+        if np.ndim(Y) != 2:
+            raise ValueError(f"PerLabel takes a 2-d Y (one column per label, -1 = unknown); got "
+                             f"{np.ndim(Y)}-d")
+        X, Y = check_X_y(X, Y, multi_output=True)
+        if not np.isin(Y, (-1, 0, 1)).all():
+            raise ValueError("PerLabel's Y holds -1 (unknown), 0 and 1 only")
+        self.n_features_in_ = X.shape[1]
         self.estimators_ = []
         for j in range(Y.shape[1]):
             rows = Y[:, j] >= 0
@@ -102,7 +123,10 @@ class PerLabel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """``(n, labels)`` probability of each label."""
-        X = np.asarray(X)
+        check_is_fitted(self, "estimators_")
+        X = check_array(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features; PerLabel was fitted on {self.n_features_in_}")
         return np.stack([np.full(len(X), e) if isinstance(e, float) else _positive_scores(e, X)
                          for e in self.estimators_], axis=1)
 
