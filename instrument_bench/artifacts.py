@@ -49,12 +49,16 @@ def read_manifest(directory) -> dict | None:
     return read_done(Path(directory) / MANIFEST)
 
 
-def save_predictions(results_dir, model_key: str, *, clip_ids, y_true, scores, label_map) -> Path:
-    """Write a run's test labels and scores to ``predictions/<model_key>.npz`` (atomically)."""
+def save_predictions(results_dir, model_key: str, *, clip_ids, y_true, scores, label_map,
+                     units=None) -> Path:
+    """Write a run's test labels and scores to ``predictions/<model_key>.npz`` (atomically), with
+    each test row's independence unit (default: the row itself), which the statistics resample."""
     path = Path(results_dir) / PREDICTIONS / f"{model_key}.npz"
+    units = clip_ids if units is None else units
     with atomic_write(path) as tmp:
         np.savez_compressed(tmp, clip_ids=np.asarray(clip_ids), y_true=np.asarray(y_true),
-                            scores=np.asarray(scores, dtype=np.float32), label_map=np.asarray(label_map))
+                            scores=np.asarray(scores, dtype=np.float32), label_map=np.asarray(label_map),
+                            units=np.asarray(units, dtype=str))
     return path
 
 

@@ -124,6 +124,7 @@ class CellJob:
     y: dict
     groups: dict | None
     test_ids: list
+    test_units: dict  # test clip id (and recording, for windowed datasets) -> independence unit
     sample_rate: int
     clip_seconds: float | None
     results_dir: str
@@ -163,7 +164,8 @@ def compute_cell(job: CellJob) -> dict:
     predictors = list(cell.keys)
     base = {"status": "ok", "dataset": cell.dataset, "task": task.name, "task_kind": task.kind,
             "feature": spec.name, "model": cell.model, "loss": cell.loss, "seed": cell.seed,
-            "primary_metric": task.primary_metric, "model_key": cell.model_key}
+            "primary_metric": task.primary_metric, "model_key": cell.model_key,
+            "deterministic": MODELS[cell.model].deterministic}
     error, n_features = None, 0
     try:
         if isinstance(job.X, Exception):
@@ -185,8 +187,9 @@ def compute_cell(job: CellJob) -> dict:
             for r in rows:
                 r["backend"] = keras.backend.backend()
         test_ids = outputs.pop("clip_ids")
-        save_predictions(job.results_dir, cell.model_key, **outputs,
-                         clip_ids=job.test_ids if test_ids is None else test_ids)
+        test_ids = job.test_ids if test_ids is None else test_ids
+        units = [job.test_units[i] for i in test_ids]
+        save_predictions(job.results_dir, cell.model_key, **outputs, clip_ids=test_ids, units=units)
         if job.save_models:
             _save_model(job, model, rows, outputs)
     except (InstrumentBenchError, ValueError) as exc:
@@ -200,6 +203,8 @@ def compute_cell(job: CellJob) -> dict:
         "n_classes": len(task.classes), "n_features": n_features,
         "split_hash": cell.config["split_hash"], "feature_params": json.dumps(spec.params, sort_keys=True),
         "grid": json.dumps(cell.config.get("grid", cell.config.get("training")), sort_keys=True),
+        "protocol_version": cell.config["protocol"],
+        "cell_versions": json.dumps(cell.config["libraries"], sort_keys=True),
         **job.context, "utc_time": utc_now(),
     }
     rows = [{**r, **shared} for r in rows]

@@ -8,6 +8,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .config import RunOptions, list_suites, load_suite
 from .datasets import DATASETS
@@ -71,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "workers started here)")
     run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="the Dask scheduler (--executor dask)")
     run.add_argument("--force", action="store_true", help="recompute cells already in runs.csv")
+    run.add_argument("--resamples", type=int, default=1000,
+                     help="bootstrap resamples of the leaderboard's confidence intervals and ties "
+                          "(default 1000; 0 turns the statistics off)")
     run.add_argument("--dry-run", action="store_true",
                      help="print the cells the run would compute, their run keys, which are already in "
                           "runs.csv and a time estimate; compute nothing (datasets are loaded, and the "
@@ -115,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="worker processes (default: all cores)")
     check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    stats = sub.add_parser("stats", help="recompute confidence intervals, ties and ranks",
+                           description="Recompute leaderboard.csv (confidence intervals over test units, "
+                                       "ties with the best row) and ranks.csv (ranks across datasets) "
+                                       "from runs.csv and the saved test predictions; nothing is refitted.")
+    stats.add_argument("--results", type=Path, default=Path("results"),
+                       help="results folder (default: ./results)")
+    stats.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    stats.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
     show = sub.add_parser("list", help="list datasets, tasks, features, models and suites")
     show.add_argument("what", nargs="?", choices=[*REGISTRIES, "suites"],
                       help="only one kind (default: all)")
@@ -149,7 +163,7 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     """Run a suite and print the leaderboard."""
-    from .results import write_leaderboard
+    from .results import LEADERBOARD, read_csv
     from .runner import dry_run, run_suite
 
     suite = load_suite(args.suite)
@@ -166,18 +180,12 @@ def cmd_run(args) -> int:
     options = RunOptions(results_dir=args.results, seeds=args.seeds or suite.seeds,
                          jobs=max(1, args.jobs), force=args.force, data_root=args.data_root,
                          verbose=args.verbose, on_bad_clip=args.on_bad_clip, executor=args.executor,
-                         scheduler=args.scheduler)
+                         scheduler=args.scheduler, resamples=args.resamples)
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     if args.dry_run:
         return _print_plan(dry_run(suite, options, progress=not args.quiet, log=log), options)
     summary = run_suite(suite, options, progress=not args.quiet, log=log)
-    board = write_leaderboard(options.results_dir)
-    if not board.empty:  # the top 5 of every dataset and task
-        cols = ["rank", "dataset", "task", "feature", "model", "loss", "predictor", "n_seeds"]
-        cols += [c for c in ("macro_f1_mean", "macro_f1_std", "accuracy_mean", "map_mean", "fit_seconds_mean")
-                 if c in board]
-        top = board.groupby(["dataset", "task"], sort=False).head(5)
-        print(top[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
+    print_leaderboard(read_csv(options.results_dir / LEADERBOARD))
     print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
           f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
           f"leaderboard: {options.results_dir / 'leaderboard.csv'}")
@@ -186,6 +194,47 @@ def cmd_run(args) -> int:
     for cell, error in summary.failed:
         print(f"failed {cell}: {error}", file=sys.stderr)
     return 1 if summary.failed else 0
+
+
+def _true(value) -> bool:
+    return bool(pd.notna(value) and value)
+
+
+def _interval(row, metric: str) -> str:
+    low, high = row.get(f"{metric}_ci_low"), row.get(f"{metric}_ci_high")
+    return f"[{low:.3f}, {high:.3f}]" if pd.notna(low) and pd.notna(high) else ""
+
+
+def print_leaderboard(board, *, top: int = 5) -> None:
+    """The top rows of every dataset and task with their 95 % intervals, and how many rows the
+    data cannot tell from the best."""
+    for (dataset, task), sub in board.groupby(["dataset", "task"], sort=False):
+        primary = sub["primary_metric"].iloc[0]
+        print(f"\n{dataset} / {task}: {primary} (95 % CI over test units)")
+        for _, row in sub.head(top).iterrows():
+            seeds = "1 (deterministic)" if _true(row.get("deterministic")) else f"{row['n_seeds']:.0f}"
+            label = " / ".join(str(row[k]) for k in ("feature", "model", "loss", "predictor")
+                               if row[k] not in ("-", "argmax", "categorical-crossentropy"))
+            tie = "  tied with best" if _true(row.get("tied_with_best")) and row["rank"] > 1 else ""
+            print(f"  {row['rank']:>3.0f}  {label:<48} {row[primary + '_mean']:.3f} "
+                  f"{_interval(row, primary):<17} seeds {seeds}{tie}")
+        if "tied_with_best" in sub and sub["tied_with_best"].notna().any():
+            tied = sum(_true(v) for v in sub["tied_with_best"]) - 1
+            units = sub["n_test_units"].max()
+            print(f"  {tied} of {len(sub) - 1} other rows are statistically tied with rank 1 (one-sided "
+                  f"paired cluster bootstrap over {units:.0f} test units, Holm-corrected, 0.05)")
+
+
+def cmd_stats(args) -> int:
+    """Recompute the leaderboard's intervals, ties and ranks across datasets from a results folder."""
+    from .results import RANKS, write_leaderboard
+
+    board = write_leaderboard(args.results, resamples=args.resamples, progress=not args.quiet)
+    if board.empty:
+        raise InstrumentBenchError(f"{args.results / 'runs.csv'}: no finished runs")
+    print_leaderboard(board)
+    print(f"\nleaderboard: {args.results / 'leaderboard.csv'}; ranks across datasets: {args.results / RANKS}")
+    return 0
 
 
 def _print_plan(plan: dict, options) -> int:
@@ -285,7 +334,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "predict": cmd_predict,
-                "validate": cmd_validate}[args.command](args)
+                "validate": cmd_validate, "stats": cmd_stats}[args.command](args)
     except UnknownNameError as exc:
         print(f"instrument-bench: error: {exc}", file=sys.stderr)
         return 2

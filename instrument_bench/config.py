@@ -203,6 +203,8 @@ class RunOptions:
         ``local``, ``dask`` or ``dask-local`` (see :mod:`instrument_bench.parallel`).
     scheduler : str or None
         The Dask scheduler's address for ``executor="dask"`` (``tcp://HOST:PORT``).
+    resamples : int
+        Bootstrap resamples of the leaderboard's confidence intervals and ties (0: none).
     """
 
     results_dir: Path = Path("results")
@@ -215,6 +217,7 @@ class RunOptions:
     on_bad_clip: str = "fail"
     executor: str = "local"
     scheduler: str | None = None
+    resamples: int = 1000
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ from .protocol.tasks import TASKS
 from .storage import git_commit, library_versions
 
 VERSIONED = ("numpy", "scikit-learn", "xgboost", "librosa", "essentia", "pandas", "keras", "tensorflow")
+# Bump on any change that can move a number (the protocol, a metric, a default, a feature's code):
+# every cell's run key changes, so nothing computed before is reused or averaged with new rows.
+PROTOCOL_VERSION = "2"
 
 
 def validate_suite(suite) -> None:
@@ -71,17 +74,29 @@ def cell_plan(exp, task, model_name) -> tuple[list, list]:
     return losses, predictors
 
 
+def model_seeds(model_name: str, seeds: int) -> range:
+    """The seeds a model is fitted with: one for a deterministic model, else ``seeds``."""
+    return range(1 if MODELS[model_name].deterministic else seeds)
+
+
 def n_cells(exp, seeds: int) -> int:
     """Cells (fits) of an experiment block: features x tasks x models x losses x seeds."""
-    return seeds * len(exp.features) * sum(len(cell_plan(exp, TASKS[t], m)[0])
-                                           for t in exp.tasks for m in exp.models)
+    return len(exp.features) * sum(len(cell_plan(exp, TASKS[t], m)[0]) * len(model_seeds(m, seeds))
+                                   for t in exp.tasks for m in exp.models)
+
+
+def cell_versions(spec, model_name: str) -> dict:
+    """The protocol version and the versions of the libraries that compute a cell's feature and
+    model (not the package's own version: a release that changes no number recomputes nothing)."""
+    names = dict.fromkeys((*spec.libraries, *MODELS[model_name].versioned_libraries()))
+    return {"protocol": PROTOCOL_VERSION, "libraries": library_versions(names)}
 
 
 def cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss) -> dict:
     """Everything that determines a fitted model (its ``model_key`` is the hash of this)."""
     config = {"dataset": dataset.name, "data_version": dataset.version, "split_hash": split_hash,
               "task": task.name, "feature": spec.name, "feature_params": spec.params,
-              "model": model_name, "seed": seed}
+              "model": model_name, "seed": seed, **cell_versions(spec, model_name)}
     model = MODELS[model_name]
     if model.is_keras:
         config.update(architecture=model.architecture(), training=train_config.as_dict(),
@@ -121,7 +136,7 @@ def feature_cells(exp, dataset, task, feature: str, *, seeds: int, train_config)
     spec, split_hash, cells = FEATURES[feature], dataset.split_hash(), []
     for model_name in exp.models:
         losses, predictors = cell_plan(exp, task, model_name)
-        for loss, seed in itertools.product(losses, range(seeds)):
+        for loss, seed in itertools.product(losses, model_seeds(model_name, seeds)):
             config = cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss)
             keys = {p: run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold)
                     for p in predictors}
@@ -136,7 +151,7 @@ def dataset_failure_rows(exp, error, *, seeds: int, context: dict) -> list[dict]
     rows = []
     for task_name, feature, model in itertools.product(exp.tasks, exp.features, exp.models):
         losses, predictors = cell_plan(exp, TASKS[task_name], model)
-        for loss, seed, predictor in itertools.product(losses, range(seeds), predictors):
+        for loss, seed, predictor in itertools.product(losses, model_seeds(model, seeds), predictors):
             key = run_key(dataset=exp.dataset, task=task_name, feature=feature, model=model, loss=loss,
                           seed=seed, predictor=predictor, failure="dataset")
             rows.append({"status": "failed", "failure": "dataset", "dataset": exp.dataset, "task": task_name,

@@ -1,16 +1,12 @@
-"""``report``: figures and a self-contained HTML page from a results folder.
+"""``report``: a self-contained HTML page, with its figures, from a results folder.
 
-Reads ``runs.csv``, ``per_class.csv``, ``leaderboard.csv`` and the test-split scores that every run
-leaves in ``predictions/<model_key>.npz``, and writes ``report.html`` (images embedded, no external
-files) with the PNGs beside it in ``figures/``. Per dataset and task:
-
-- the leaderboard table;
-- a heatmap of models x metrics (figure 1 of the MusicNet 12-group study; Hamming loss shown as
-  1 - loss so that higher is better everywhere);
-- accuracy (the primary metric) against fit time and against model size, Pareto front marked;
-- per-class F1 of the top models;
-- a confusion matrix of the best seed of every single-label model, and per-class ROC and
-  precision-recall curves of the best seed of every multi-label model.
+Reads ``leaderboard.csv`` (with its confidence intervals and ties), ``ranks.csv``, ``runs.csv``,
+``per_class.csv`` and the test predictions every run leaves in ``predictions/<model_key>.npz``,
+and writes ``report.html`` (images embedded) with the PNGs beside it in ``figures/``. The page
+opens with a table of contents and the critical-difference diagram across datasets; then, per
+dataset x task (single-label tasks first), the ranking with 95 % intervals and the tie group, one
+sentence of what the data can tell apart, the figures (:mod:`.figures`), and the full leaderboard
+table folded below.
 """
 
 from __future__ import annotations
@@ -19,147 +15,18 @@ import base64
 import html
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay  # noqa: E402
-
-from . import results  # noqa: E402
-from .artifacts import load_predictions  # noqa: E402
-from .errors import InstrumentBenchError  # noqa: E402
-from .parallel import progress_bar  # noqa: E402
-from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS  # noqa: E402
-from .storage import atomic_write, write_text_atomic  # noqa: E402
+from . import figures as fig
+from . import results
+from .artifacts import load_predictions
+from .errors import InstrumentBenchError
+from .parallel import progress_bar
+from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
+from .storage import write_text_atomic
 
 FIGURES = "figures"
-HEATMAP_METRICS = {
-    "single-label": SINGLE_LABEL_METRICS,
-    "multi-label": ("macro_f1", "micro_f1", "samples_f1", "macro_precision", "macro_recall",
-                    "hamming_loss", "roc_auc_macro", "map", "lrap", "playing_found"),
-}
-TOP_MODELS = 3
-MAX_HEATMAP_ROWS = 25
-
-
-def config_label(row) -> str:
-    """``feature / model [/ loss] [/ predictor]`` of a leaderboard or runs row."""
-    parts = [row["feature"], row["model"]]
-    if row.get("loss", "-") not in ("-", "categorical-crossentropy"):
-        parts.append(str(row["loss"]))
-    if row.get("predictor", "argmax") != "argmax":
-        parts.append(str(row["predictor"]))
-    return " / ".join(parts)
-
-
-def pareto_front(cost, score) -> np.ndarray:
-    """Indices of the points no other point beats on both lower cost and higher score, by cost."""
-    order = np.lexsort((-np.asarray(score), np.asarray(cost)))
-    front, best = [], -np.inf
-    for i in order:
-        if score[i] > best:
-            front.append(i)
-            best = score[i]
-    return np.asarray(front, dtype=int)
-
-
-def _save(fig, path: Path) -> Path:
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def heatmap(board: pd.DataFrame, kind: str, path: Path) -> Path:
-    """Models x metrics heatmap of one dataset and task."""
-    metrics = [m for m in HEATMAP_METRICS[kind] if f"{m}_mean" in board]
-    rows = board.head(MAX_HEATMAP_ROWS)
-    values = np.array([[1 - r[f"{m}_mean"] if m == "hamming_loss" else r[f"{m}_mean"] for m in metrics]
-                       for _, r in rows.iterrows()], dtype=float)
-    fig, ax = plt.subplots(figsize=(1.1 * len(metrics) + 4, 0.35 * len(rows) + 1.5))
-    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(metrics)), ["1 - hamming_loss" if m == "hamming_loss" else m for m in metrics],
-                  rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), [config_label(r) for _, r in rows.iterrows()])
-    for (i, j), v in np.ndenumerate(values):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if v < 0.6 else "black")
-    fig.colorbar(image, ax=ax, fraction=0.03)
-    ax.set_title("mean over seeds (higher is better)")
-    return _save(fig, path)
-
-
-def cost_plots(board: pd.DataFrame, path: Path) -> Path:
-    """The primary metric against fit time and against model size, Pareto fronts marked."""
-    primary = board["primary_metric"].iloc[0]
-    score = board[f"{primary}_mean"].to_numpy(dtype=float)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, cost, label in ((axes[0], "fit_seconds_mean", "fit seconds (chosen model)"),
-                            (axes[1], "model_bytes_mean", "model size, bytes")):
-        x = board[cost].to_numpy(dtype=float) if cost in board else np.full(len(board), np.nan)
-        ok = np.isfinite(x) & np.isfinite(score) & (x > 0)
-        ax.scatter(x[ok], score[ok], s=18, color="tab:blue")
-        front = np.flatnonzero(ok)[pareto_front(x[ok], score[ok])]
-        ax.plot(x[front], score[front], "-o", color="tab:red", label="Pareto front")
-        for i in front:
-            ax.annotate(config_label(board.iloc[i]), (x[i], score[i]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
-        ax.set_xscale("log")
-        ax.set_xlabel(label)
-        ax.set_ylabel(primary)
-        ax.legend(loc="lower right")
-    return _save(fig, path)
-
-
-def per_class_bars(per_class: pd.DataFrame, board: pd.DataFrame, path: Path) -> Path | None:
-    """Per-class F1 (mean over seeds) of the top models."""
-    top = board.head(TOP_MODELS)
-    keys = results.GROUP
-    frames = []
-    for _, row in top.iterrows():
-        mask = np.logical_and.reduce([per_class[k].astype(str) == str(row[k]) for k in keys])
-        f1 = per_class[mask].groupby("class", sort=False)["f1"].mean()
-        frames.append(f1.rename(config_label(row)))
-    if not frames or all(f.empty for f in frames):
-        return None
-    table = pd.concat(frames, axis=1)
-    ax = table.plot.bar(figsize=(max(6, 0.6 * len(table) + 3), 4), width=0.8)
-    ax.set_ylabel("F1 (test, mean over seeds)")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7)
-    return _save(ax.figure, path)
-
-
-def confusion(pred: dict, title: str, path: Path) -> Path:
-    """Confusion matrix of a single-label run (rows: true class)."""
-    labels = [str(c) for c in pred["label_map"]]
-    fig, ax = plt.subplots(figsize=(0.45 * len(labels) + 3, 0.45 * len(labels) + 2.5))
-    ConfusionMatrixDisplay.from_predictions(pred["y_true"], pred["scores"].argmax(axis=1),
-                                            labels=np.arange(len(labels)), display_labels=labels,
-                                            ax=ax, colorbar=False, xticks_rotation=45)
-    ax.set_title(title, fontsize=9)
-    return _save(fig, path)
-
-
-def curves(pred: dict, title: str, path: Path) -> Path:
-    """Per-class ROC and precision-recall curves of a multi-label run."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax in axes:
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 20 distinct colours: one per class
-    y, scores = pred["y_true"], pred["scores"]
-    for k, name in enumerate(pred["label_map"]):
-        known = y[:, k] >= 0  # unknown labels (-1, OpenMIC-2018) are left out
-        truth, score = y[known, k], scores[known, k]
-        if 0 < truth.sum() < len(truth):
-            RocCurveDisplay.from_predictions(truth, score, name=str(name), ax=axes[0])
-            PrecisionRecallDisplay.from_predictions(truth, score, name=str(name), ax=axes[1])
-    for ax in axes:
-        ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
 
 
 def _img(path: Path, alt: str) -> str:
@@ -167,15 +34,27 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+def _interval(row, metric: str) -> str:
+    low, high = row.get(f"{metric}_ci_low"), row.get(f"{metric}_ci_high")
+    return f"[{low:.3f}, {high:.3f}]" if pd.notna(low) and pd.notna(high) else ""
+
+
 def _table(board: pd.DataFrame, kind: str) -> str:
     primary = board["primary_metric"].iloc[0]
     names = SINGLE_LABEL_METRICS if kind == "single-label" else MULTI_LABEL_METRICS
     metrics = [primary] + [m for m in names if m != primary and f"{m}_mean" in board][:6]
+    deterministic = board.get("deterministic", pd.Series(False, index=board.index))
     frame = pd.DataFrame({"rank": board["rank"],
-                          "configuration": [config_label(r) for _, r in board.iterrows()],
-                          "seeds": board["n_seeds"]})
-    frame[f"{primary} (mean ± std)"] = [f"{m:.3f} ± {s:.3f}" for m, s in
-                                        zip(board[f"{primary}_mean"], board[f"{primary}_std"])]
+                          "configuration": [fig.config_label(r) for _, r in board.iterrows()],
+                          "seeds": [f"{n:.0f}" + (" (deterministic)" if fig.is_true(d) else "")
+                                    for n, d in zip(board["n_seeds"], deterministic)]})
+    frame[primary] = board[f"{primary}_mean"].round(3)
+    frame["95 % CI"] = [_interval(row, primary) for _, row in board.iterrows()]
+    if "seed_std" in board:
+        frame["seed std"] = board["seed_std"].round(3)
+    if "tied_with_best" in board:
+        frame["tied with best"] = ["yes" if fig.is_true(v) else "" for v in board["tied_with_best"]]
+        frame["p vs best (Holm)"] = board.get("p_vs_best", pd.Series(np.nan, index=board.index)).round(4)
     for metric in metrics[1:]:
         frame[metric] = board[f"{metric}_mean"].round(3)
     if "fit_seconds_mean" in board:
@@ -184,6 +63,41 @@ def _table(board: pd.DataFrame, kind: str) -> str:
         if count in board:
             frame[count.replace("_mean", "")] = [f"{v:,.0f}" if pd.notna(v) else "" for v in board[count]]
     return frame.to_html(index=False, border=0, classes="board", na_rep="")
+
+
+def conclusion(board: pd.DataFrame) -> str:
+    """One sentence of what the data can tell apart in a dataset x task's ranking."""
+    if "tied_with_best" not in board or not board["tied_with_best"].notna().any():
+        return "No confidence intervals were computed (run with --resamples > 0, or instrument-bench stats)."
+    tied = [fig.is_true(v) for v in board["tied_with_best"]]
+    ranks = board["rank"].astype(int).tolist()
+    n_tied = sum(tied)
+    units = board["n_test_units"].max()
+    if n_tied == len(board):
+        return (f"All {len(board)} rows are statistically tied with rank 1: {units:.0f} test units cannot "
+                "tell them apart.")
+    worse = [r for r, t in zip(ranks, tied) if not t]
+    head = ("Rank 1 is significantly better than every other row" if n_tied == 1 else
+            f"Ranks {', '.join(str(r) for r, t in zip(ranks, tied) if t)} are statistically tied")
+    return (f"{head}; rank 1 beats ranks {_spans(worse)} (one-sided paired cluster bootstrap over "
+            f"{units:.0f} test units, Holm-corrected, 0.05).")
+
+
+def _spans(numbers: list[int]) -> str:
+    """``[2, 3, 4, 7]`` -> ``2-4, 7``."""
+    spans, start = [], None
+    for k, n in enumerate(numbers):
+        start = n if start is None else start
+        if k + 1 == len(numbers) or numbers[k + 1] != n + 1:
+            spans.append(f"{start}-{n}" if n != start else f"{n}")
+            start = None
+    return ", ".join(spans)
+
+
+def _board(results_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """leaderboard.csv where it is there (with its statistics), else computed from runs.csv."""
+    board = results.read_csv(results_dir / results.LEADERBOARD)
+    return board if not board.empty else results.leaderboard(runs)
 
 
 def write_report(results_dir, *, progress: bool = True) -> Path:
@@ -196,18 +110,22 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
     """
     results_dir = Path(results_dir)
     runs = results.read_csv(results_dir / results.RUNS)
-    board = results.leaderboard(runs)
+    board = _board(results_dir, runs)
     if board.empty:
         raise InstrumentBenchError(f"{results_dir / results.RUNS}: no finished runs to report on; "
                                    "run a suite first")
-    runs = results.with_group_defaults(runs[runs["status"] == "ok"])
+    runs = results.current_rows(runs)
     per_class = results.read_csv(results_dir / results.PER_CLASS)
     if not per_class.empty:
         per_class = results.with_group_defaults(per_class)
     figures = results_dir / FIGURES
     figures.mkdir(parents=True, exist_ok=True)
-    groups = list(board.groupby(["dataset", "task"], sort=True))
-    sections = []
+    kinds = board.groupby(["dataset", "task"])["task_kind"].first() if "task_kind" in board else None
+    groups = sorted(board.groupby(["dataset", "task"], sort=True),
+                    key=lambda g: (kinds is not None and kinds[g[0]] == "multi-label", g[0]))
+    contents = "".join(f'<li><a href="#{html.escape(d)}-{html.escape(t)}">{html.escape(d)} / '
+                       f'{html.escape(t)}</a></li>' for (d, t), _ in groups)
+    sections = [f"<nav><h2>Contents</h2><ul>{contents}</ul></nav>", _across(results_dir, figures)]
     with progress_bar(total=len(groups), desc="report", unit="task", enabled=progress) as bar:
         for (dataset, task), sub in groups:
             sections.append(_section(results_dir, runs, per_class, sub.reset_index(drop=True), dataset,
@@ -220,24 +138,49 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
     return out
 
 
+def _across(results_dir: Path, figures: Path) -> str:
+    """The section on ranks across datasets (the critical-difference diagram), if there are any."""
+    ranks = results.read_csv(results_dir / results.RANKS)
+    pairwise = results.read_csv(results_dir / results.RANKS_PAIRWISE)
+    if ranks.empty or pairwise.empty:
+        return ("<section id='across'><h2>Across datasets</h2><p>No feature x model ran on two or more "
+                "dataset x task pairs, so there is nothing to rank across datasets.</p></section>")
+    pairwise = pairwise.set_index(pairwise.columns[0])
+    n, power = int(ranks["n_datasets"].iloc[0]), fig.is_true(ranks["low_power"].iloc[0])
+    caption = (f"Average rank of each feature x model over {n} dataset x task pairs "
+               f"({html.escape(str(ranks['datasets'].iloc[0]))}); Friedman p = "
+               f"{ranks['friedman_p'].iloc[0]:.3g}; models not joined by a bar differ (Nemenyi, 0.05)."
+               + (f" With {n} dataset x task pairs the test has little power: read the ranks, not the "
+                  "bars." if power else ""))
+    image = _img(fig.cd_diagram(ranks, pairwise, figures / "critical-difference.png"),
+                 "critical-difference diagram")
+    return (f"<section id='across'><h2>Across datasets</h2><figure class='cd'>{image}"
+            f"<figcaption>{caption}</figcaption></figure></section>")
+
+
 def _section(results_dir, runs, per_class, sub, dataset, task, figures) -> str:
     """The HTML of one dataset and task, writing its figures."""
-    kind = runs.loc[(runs["dataset"] == dataset) & (runs["task"] == task), "task_kind"].dropna()
-    kind = kind.iloc[0] if len(kind) else "single-label"
+    kind = sub["task_kind"].iloc[0] if "task_kind" in sub else "single-label"
     stem = f"{dataset}-{task}"
-    parts = [f"<h2>{html.escape(dataset)} / {html.escape(task)} ({kind})</h2>",
-             f"<p>Ranked by {html.escape(sub['primary_metric'].iloc[0])}, mean over seeds.</p>",
-             _table(sub, kind),
+    parts = [f"<section id='{html.escape(stem)}'><h2>{html.escape(dataset)} / {html.escape(task)} "
+             f"({kind})</h2>",
+             f"<p>Ranked by {html.escape(sub['primary_metric'].iloc[0])}, mean over seeds, with 95 % "
+             "intervals from a cluster bootstrap over the test set's independence units.</p>",
+             _img(fig.ranking_chart(sub, figures / f"{stem}-ranking.png"), "ranking with intervals"),
+             f"<p class='conclusion'>{html.escape(conclusion(sub))}</p>",
              "<h3>Models x metrics</h3>"
-             + _img(heatmap(sub, kind, figures / f"{stem}-heatmap.png"), "heatmap"),
-             "<h3>Cost against accuracy</h3>" + _img(cost_plots(sub, figures / f"{stem}-cost.png"), "cost")]
+             + _img(fig.heatmap(sub, kind, figures / f"{stem}-heatmap.png"), "heatmap"),
+             "<h3>Cost against accuracy</h3>"
+             + _img(fig.cost_plots(sub, figures / f"{stem}-cost.png"), "cost")]
     if not per_class.empty:
-        bars = per_class_bars(per_class, sub, figures / f"{stem}-per-class.png")
+        bars = fig.per_class_bars(per_class, sub, figures / f"{stem}-per-class.png")
         if bars:
             parts.append("<h3>Per-class F1 of the top models</h3>" + _img(bars, "per-class F1"))
     parts.append("<h3>" + ("Confusion matrices" if kind == "single-label" else
                            "Per-class ROC and precision-recall curves") + " (best seed)</h3>")
     parts.extend(_run_figures(results_dir, runs, sub, kind, figures, stem))
+    parts.append(f"<details><summary>The full leaderboard ({len(sub)} rows)</summary>{_table(sub, kind)}"
+                 "</details></section>")
     return "\n".join(parts)
 
 
@@ -246,8 +189,9 @@ def _run_figures(results_dir, runs, board, kind, figures, stem) -> list[str]:
     out, seen = [], set()
     primary = board["primary_metric"].iloc[0]
     for _, row in board.iterrows():
-        mask = np.logical_and.reduce([runs[k].astype(str) == str(row[k]) for k in
-                                      ("dataset", "task", "feature", "model", "loss", "predictor")])
+        mask = np.logical_and.reduce([runs[k].astype(str) == str(row[k]) for k in results.GROUP])
+        if not mask.any():
+            continue
         best = runs[mask].sort_values(primary, ascending=False).iloc[0]
         key = best.get("model_key")
         if not isinstance(key, str) or key in seen:
@@ -256,10 +200,10 @@ def _run_figures(results_dir, runs, board, kind, figures, stem) -> list[str]:
         pred = load_predictions(results_dir, key)
         if pred is None:
             continue
-        title = f"{config_label(row).rsplit(' / ', 1)[0] if kind == 'multi-label' else config_label(row)}" \
-                f", seed {int(best['seed'])}"
-        name = f"{stem}-{key}.png"
-        path = (confusion if kind == "single-label" else curves)(pred, title, figures / name)
+        label = fig.config_label(row)
+        title = f"{label.rsplit(' / ', 1)[0] if kind == 'multi-label' else label}, seed {int(best['seed'])}"
+        draw = fig.confusion if kind == "single-label" else fig.curves
+        path = draw(pred, title, figures / f"{stem}-{key}.png")
         out.append(f'<figure>{_img(path, title)}<figcaption>{html.escape(title)}</figcaption></figure>')
     return out
 
@@ -267,16 +211,17 @@ def _run_figures(results_dir, runs, board, kind, figures, stem) -> list[str]:
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+body {{ font-family: sans-serif; margin: 2em; color: #222; max-width: 80em; }}
 table.board {{ border-collapse: collapse; font-size: 0.85em; margin-bottom: 1em; }}
 table.board th, table.board td {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
 table.board td:nth-child(2) {{ text-align: left; }}
+p.conclusion {{ font-weight: bold; }}
 img {{ max-width: 100%; }}
 figure {{ display: inline-block; margin: 0.5em; vertical-align: top; }}
 figcaption {{ font-size: 0.8em; text-align: center; }}
+details {{ margin: 1em 0; }}
 </style></head>
 <body><h1>{title}</h1>
 {body}
 </body></html>
 """
-

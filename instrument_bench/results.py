@@ -16,17 +16,23 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock
 
+from .artifacts import load_predictions
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
+from .stats.ranks import rank_across
+from .stats.significance import RESAMPLES, add_statistics
 from .storage import atomic_write
 
 RUNS = "runs.csv"
 SKIPPED = "skipped.csv"
 PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
+RANKS = "ranks.csv"
+RANKS_PAIRWISE = "ranks_pairwise.csv"
 GROUP = ["dataset", "task", "feature", "model", "loss", "predictor"]
 # what rows written before a column existed mean by it
 GROUP_DEFAULTS = {"loss": "-", "predictor": "argmax"}
 COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes", "params_count", "epochs_trained")
+SELECTION_COLUMNS = ("valid_score",)
 
 
 LOCK = ".lock"
@@ -123,6 +129,32 @@ def latest_split(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[runs["split_hash"] == runs["dataset"].map(latest)]
 
 
+def latest_versions(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the newest protocol version of each dataset x task, and within each leaderboard
+    group the rows of its newest library versions: rows of other versions stay in runs.csv but are
+    never averaged with current ones."""
+    if runs.empty or "protocol_version" not in runs or "utc_time" not in runs:
+        return runs
+    runs = runs.assign(_protocol=runs["protocol_version"].astype(str))
+    newest = runs.sort_values("utc_time", kind="stable").groupby(["dataset", "task"])["_protocol"].last()
+    keys = pd.MultiIndex.from_frame(runs[["dataset", "task"]])
+    runs = runs[runs["_protocol"].to_numpy() == newest.reindex(keys).to_numpy()]
+    if "cell_versions" in runs:
+        group = with_group_defaults(runs)[GROUP].astype(str).agg("|".join, axis=1)
+        latest = runs.assign(_group=group).sort_values("utc_time", kind="stable").groupby("_group")[
+            "cell_versions"].last()
+        runs = runs[runs["cell_versions"].to_numpy() == group.map(latest).to_numpy()]
+    return runs.drop(columns="_protocol")
+
+
+def current_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """The finished rows the leaderboard is made of: status ok, each dataset's latest split, the
+    latest versions (:func:`latest_versions`), ``loss`` / ``predictor`` filled in."""
+    if runs.empty:
+        return runs
+    return with_group_defaults(latest_versions(latest_split(runs[runs["status"] == "ok"])))
+
+
 def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with ``loss`` / ``predictor`` filled in for rows written before they existed."""
     frame = frame.copy()
@@ -145,15 +177,18 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
         One row per group with ``rank`` (1 = best within its dataset and task), ``n_seeds``,
         ``primary_metric`` and ``<metric>_mean`` / ``<metric>_std`` columns.
     """
-    if runs.empty:
-        return pd.DataFrame()
-    ok = with_group_defaults(latest_split(runs[runs["status"] == "ok"]))
+    ok = current_rows(runs)
     if ok.empty:
         return pd.DataFrame()
-    metrics = [m for m in dict.fromkeys((*SINGLE_LABEL_METRICS, *MULTI_LABEL_METRICS, *COST_COLUMNS))
-               if m in ok and ok[m].notna().any()]
+    metrics = [m for m in dict.fromkeys((*SINGLE_LABEL_METRICS, *MULTI_LABEL_METRICS, *COST_COLUMNS,
+                                         *SELECTION_COLUMNS)) if m in ok and ok[m].notna().any()]
+    ok = ok.assign(_primary=[row[row["primary_metric"]] for _, row in ok.iterrows()])
     grouped = ok.groupby(GROUP, sort=False)
-    board = grouped.agg(n_seeds=("seed", "nunique"), primary_metric=("primary_metric", "first"))
+    board = grouped.agg(n_seeds=("seed", "nunique"), primary_metric=("primary_metric", "first"),
+                        task_kind=("task_kind", "first"))
+    if "deterministic" in ok:
+        board["deterministic"] = grouped["deterministic"].first().astype(bool)
+    board["seed_std"] = grouped["_primary"].std(ddof=1)  # NaN with one seed: no spread is claimed
     for metric in metrics:
         board[f"{metric}_mean"] = grouped[metric].mean()
         board[f"{metric}_std"] = grouped[metric].std(ddof=0)
@@ -164,13 +199,27 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     return board.drop(columns="primary_mean").reset_index(drop=True)
 
 
-def write_leaderboard(results_dir) -> pd.DataFrame:
-    """Rebuild leaderboard.csv from runs.csv and return it."""
+def write_leaderboard(results_dir, *, resamples: int = RESAMPLES, progress: bool = False) -> pd.DataFrame:
+    """Rebuild leaderboard.csv (with confidence intervals and ties, unless ``resamples`` is 0) and
+    ranks.csv from runs.csv and the saved predictions; return the leaderboard."""
     results_dir = Path(results_dir)
     with results_lock(results_dir):
-        board = leaderboard(read_csv(results_dir / RUNS))
-        if not board.empty:
-            write_csv_atomic(board.round(4), results_dir / LEADERBOARD)
+        runs = read_csv(results_dir / RUNS)
+    board = leaderboard(runs)
+    if board.empty:
+        return board
+    if resamples:
+        board = add_statistics(board, current_rows(runs),
+                               lambda key: load_predictions(results_dir, key),
+                               resamples=resamples, progress=progress)
+    ranks, pairwise = rank_across(board)
+    with results_lock(results_dir):
+        write_csv_atomic(board.round(4), results_dir / LEADERBOARD)
+        for frame, name in ((ranks, RANKS), (pairwise, RANKS_PAIRWISE)):
+            if frame is not None and not frame.empty:
+                write_csv_atomic(frame.round(4).reset_index(drop=name == RANKS), results_dir / name)
+            else:
+                (results_dir / name).unlink(missing_ok=True)
     return board
 
 
@@ -179,7 +228,7 @@ def best_model_keys(runs: pd.DataFrame) -> dict[tuple, str]:
     of its best seed by the primary metric."""
     if runs.empty or "model_key" not in runs:
         return {}
-    ok = with_group_defaults(latest_split(runs[(runs["status"] == "ok") & runs["model_key"].notna()]))
+    ok = current_rows(runs[runs["model_key"].notna()])
     if ok.empty:
         return {}
     ok["_primary"] = [row[row["primary_metric"]] for _, row in ok.iterrows()]

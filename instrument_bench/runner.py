@@ -85,6 +85,8 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
             bar.update(n_cells(replace(exp, tasks=(task_name,)), options.seeds))
             continue
         test_ids = [c.clip_id for c in view.clips["test"]]
+        test_units = {key: dataset.unit_of(c) for c in view.clips["test"]
+                      for key in (c.clip_id, c.meta.get("group", c.clip_id))}
         for feature_name in exp.features:
             spec, X, jobs = FEATURES[feature_name], None, []
             for cell in feature_cells(exp, dataset, view.task, feature_name, seeds=options.seeds,
@@ -98,7 +100,8 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                                   executor=executor)
                 job = CellJob(
                     cell=cell, task=view.task, spec=spec, X=X, y=view.y, groups=view.groups,
-                    test_ids=test_ids, sample_rate=dataset.sample_rate, clip_seconds=dataset.clip_seconds,
+                    test_ids=test_ids, test_units=test_units, sample_rate=dataset.sample_rate,
+                    clip_seconds=dataset.clip_seconds,
                     results_dir=str(options.results_dir), n_jobs=1 if remote else options.jobs,
                     save_models=options.save_models, verbose=options.verbose, top_k=exp.top_k,
                     threshold=exp.threshold, train_config=train_config, context=context)
@@ -186,7 +189,7 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                                 executor=executor)
     finally:
         executor.close()
-    results.write_leaderboard(results_dir)
+    results.write_leaderboard(results_dir, resamples=options.resamples, progress=progress)
     if options.save_models:
         results.prune_models(results_dir)
     return summary

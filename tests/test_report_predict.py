@@ -9,15 +9,15 @@ import pytest
 import soundfile as sf
 
 from instrument_bench.cli import main
-from instrument_bench.report import pareto_front
+from instrument_bench.figures import pareto_front
 from tests.suites import experiment, write_suite
 
 SETTINGS = {"name": "tiny-report", "seeds": 2, "keras": {"epochs": 2, "patience": 1, "batch_size": 16},
             "datasets": {"musicnet": {"valid_fraction": 0.2}}}
 EXPERIMENTS = (
-    experiment("nsynth", tasks=["family"], features=["mfcc-stats"], models=["logreg", "mlp"]),
+    experiment("nsynth", tasks=["family"], features=["mfcc-stats"], models=["chance", "logreg", "mlp"]),
     experiment("nsynth", tasks=["family"], features=["log-mel"], models=["cnn"]),
-    experiment("musicnet", tasks=["families"], features=["mfcc-stats"], models=["logreg", "mlp"]),
+    experiment("musicnet", tasks=["families"], features=["mfcc-stats"], models=["chance", "logreg", "mlp"]),
 )
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,14 @@ def test_report_page_loads_every_image_without_console_errors(finished, tmp_path
     assert any("per-class" in f for f in figures)
     assert text.count("<img") == len(figures)  # every figure is embedded, nothing linked
     assert 'src="data:image/png;base64,' in text and "src=\"figures" not in text
+    # ranking with intervals and the tie group first, then the sentence; single-label first; the
+    # critical-difference diagram across datasets at the top; the full tables folded
+    expected = {"nsynth-family-ranking.png", "musicnet-families-ranking.png", "critical-difference.png"}
+    assert expected <= set(figures)
+    assert text.index("nsynth / family") < text.index("musicnet / families")
+    assert text.index("critical-difference diagram") < text.index("id='nsynth-family'")
+    assert text.count("class='conclusion'") == 2 and ("statistically tied" in text or "beats ranks" in text)
+    assert "too few for the test to have power" not in text or "little power" in text
 
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver_path):
@@ -83,11 +91,17 @@ def test_report_page_loads_every_image_without_console_errors(finished, tmp_path
         driver.get(page.as_uri())
         images = driver.execute_script(
             "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+        layout = driver.execute_script(
+            "return [document.querySelectorAll('nav a').length, document.querySelectorAll('details').length,"
+            " Array.from(document.querySelectorAll('details')).every(d => !d.open)]")
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     finally:
         driver.quit()
     assert len(images) == len(figures)
     assert all(complete and width > 0 for complete, width, _ in images), images
+    alts = [alt for *_, alt in images]
+    assert alts.count("ranking with intervals") == 2 and alts[0] == "critical-difference diagram"
+    assert layout == [2, 2, True]  # a contents entry and a folded full table per dataset x task
     assert errors == []
 
 

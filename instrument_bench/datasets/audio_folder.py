@@ -143,7 +143,7 @@ def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.
     version = (f"{'csv' if multi_label else 'folders'}-group{group_by or ''}-window{window_seconds:g}-"
                f"hop{hop_seconds or window_seconds:g}-test{test_fraction:g}-valid{valid_fraction:g}")
     return Dataset(name="audio-folder", root=root, sample_rate=sample_rate, clips=tuple(clips),
-                   version=version, clip_seconds=float(window_seconds))
+                   version=version, clip_seconds=float(window_seconds), unit_field="source_group")
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,

@@ -66,6 +66,12 @@ class Dataset:
     clip_seconds : float or None
         The length of every clip, where the dataset fixes one (what ``predict`` cuts a user's
         recording into).
+    unit_field : str
+        The clip metadata field naming its *independence unit*: what test clips share when they
+        are not independent (the instrument of an NSynth note, the recording of a MusicNet clip,
+        the song of a Medley-solos-DB clip, the artist of an MTG-Jamendo track). Confidence
+        intervals resample these units, not clips. Empty: the clip's ``group`` (its recording,
+        for windowed datasets), else the clip itself.
     """
 
     name: str
@@ -74,6 +80,13 @@ class Dataset:
     clips: tuple
     version: str = ""
     clip_seconds: float | None = None
+    unit_field: str = ""
+
+    def unit_of(self, clip) -> str:
+        """The independence unit of ``clip`` (see ``unit_field``)."""
+        if self.unit_field:
+            return str(clip.meta[self.unit_field])
+        return str(clip.meta.get("group", clip.clip_id))
 
     def split(self, name: str) -> list[Clip]:
         """Clips of one split, in dataset order."""

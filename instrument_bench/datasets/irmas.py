@@ -178,7 +178,8 @@ def read_predominant(root, *, valid_fraction: float = 0.15, test_fraction: float
     clips = tuple(Clip(f"{path.parent.name}/{path.stem}", path, split_of[fields["song"]], fields,
                        duration=3.0) for path, fields in train)
     return Dataset(name="irmas-predominant", root=root, sample_rate=sample_rate, clips=clips,
-                   version=f"valid{valid_fraction:g}-test{test_fraction:g}", clip_seconds=3.0)
+                   version=f"valid{valid_fraction:g}-test{test_fraction:g}", clip_seconds=3.0,
+                   unit_field="song")
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,

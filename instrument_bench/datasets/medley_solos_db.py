@@ -92,7 +92,7 @@ def read_layout(root, *, sample_rate: int = SAMPLE_RATE) -> Dataset:
     if not clips:
         raise DatasetError(f"{path}: no rows")
     return Dataset(name="medley-solos-db", root=root, sample_rate=sample_rate, clips=tuple(clips),
-                   clip_seconds=CLIP_SECONDS)
+                   clip_seconds=CLIP_SECONDS, unit_field="song_id")
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,

@@ -130,7 +130,7 @@ def read_layout(root, *, split: int = 0, source: str | None = None, window_secon
                                     hop=hop_seconds or window_seconds)
     version = f"split{split}-{source}-window{window_seconds:g}-hop{hop_seconds or window_seconds:g}"
     return Dataset(name="mtg-jamendo", root=root, sample_rate=sample_rate, clips=tuple(clips),
-                   version=version, clip_seconds=float(window_seconds))
+                   version=version, clip_seconds=float(window_seconds), unit_field="artist")
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,

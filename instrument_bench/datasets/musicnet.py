@@ -217,7 +217,8 @@ def read_layout(root, *, name: str = "musicnet", version: str = "", clip_seconds
                     start=float(seconds), duration=float(clip_seconds)))
     cut = f"clip{clip_seconds:g}-hop{hop_seconds:g}-overlap{min_overlap:g}-valid{valid_fraction:g}"
     return Dataset(name=name, root=root, sample_rate=sample_rate, clips=tuple(clips),
-                   version=f"{version}-{cut}" if version else cut, clip_seconds=float(clip_seconds))
+                   version=f"{version}-{cut}" if version else cut, clip_seconds=float(clip_seconds),
+                   unit_field="recording")
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,

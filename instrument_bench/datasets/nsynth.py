@@ -101,7 +101,7 @@ def read_layout(root, *, name: str = "nsynth", version: str = "") -> Dataset:
             seen[note] = split
             clips.append(Clip(note, audio_dir / f"{note}.wav", split, example))
     return Dataset(name=name, root=root, sample_rate=SAMPLE_RATE, clips=tuple(clips),
-                   version=version, clip_seconds=CLIP_SECONDS)
+                   version=version, clip_seconds=CLIP_SECONDS, unit_field="instrument_str")
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None) -> Dataset:

@@ -11,14 +11,18 @@ from .spec import ModelSpec
 TF = "time-frequency"
 
 MODELS = {
-    "logreg": ModelSpec(classical.build_logreg, kind="classical", grid={"C": [0.1, 1.0, 10.0]}),
-    "svm": ModelSpec(classical.build_svm, kind="classical", grid={"C": [1.0, 10.0, 100.0]}),
+    "chance": ModelSpec(classical.build_chance, kind="classical", deterministic=True,
+                        native_multi_label=True),
+    "logreg": ModelSpec(classical.build_logreg, kind="classical", grid={"C": [0.1, 1.0, 10.0]},
+                        deterministic=True),
+    "svm": ModelSpec(classical.build_svm, kind="classical", grid={"C": [1.0, 10.0, 100.0]},
+                     deterministic=True),
     "random-forest": ModelSpec(classical.build_random_forest, kind="classical", native_multi_label=True,
                                grid={"min_samples_leaf": [1, 3], "max_features": ["sqrt", 0.3]}),
     "knn": ModelSpec(classical.build_knn, kind="classical", grid={"n_neighbors": [1, 5, 15]},
-                     native_multi_label=True),
+                     native_multi_label=True, deterministic=True),
     "xgboost": ModelSpec(classical.build_xgboost, kind="classical", grid={"max_depth": [3, 6]},
-                         native_multi_label=True),
+                         native_multi_label=True, libraries=("xgboost",)),
     "openmic-rf": ModelSpec(classical.build_openmic_rf, kind="classical"),
     "mlp": ModelSpec(mlp.build_mlp, kind="keras"),
     "cnn": ModelSpec(cnn.build_cnn, kind="keras", input=TF),

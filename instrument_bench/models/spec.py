@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 KINDS = ("classical", "keras")
 INPUTS = ("any", "vector", "time-frequency")
+BACKEND_LIBRARIES = {"tensorflow": "tensorflow", "jax": "jaxlib", "torch": "torch"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class ModelSpec:
     native_multi_label : bool
         Classical models that fit every label of a multi-label task at once (scikit-learn's
         multi-output trees and neighbours, XGBoost); the others are wrapped one-vs-rest.
+    deterministic : bool
+        The fit does not depend on the seed (logistic regression, SVM, k-NN, chance): fitted once
+        per cell, whatever ``seeds`` says, so no spread over seeds is claimed where there is none.
+    libraries : tuple of str
+        Distributions beyond scikit-learn (classical) or Keras and its backend (Keras) whose
+        versions can change the fitted model (:meth:`versioned_libraries`, part of the run key).
     description : str
         One line for ``list``; default: the first line of the builder's (classical) or its
         module's (Keras) docstring.
@@ -43,6 +50,8 @@ class ModelSpec:
     input: str = "any"
     window_seconds: float | None = None
     native_multi_label: bool = False
+    deterministic: bool = False
+    libraries: tuple = ()
     description: str = ""
 
     def __post_init__(self):
@@ -60,6 +69,15 @@ class ModelSpec:
         source = sys.modules[self.build.__module__] if self.is_keras else self.build
         first_paragraph = (inspect.getdoc(source) or "").split("\n\n")[0]
         return self.description or " ".join(first_paragraph.split())
+
+    def versioned_libraries(self) -> tuple:
+        """Every distribution whose version can change this model's fit."""
+        if not self.is_keras:
+            return ("scikit-learn", *self.libraries)
+        import keras
+
+        backend = keras.backend.backend()
+        return ("keras", BACKEND_LIBRARIES.get(backend, backend), *self.libraries)
 
     def architecture(self) -> dict:
         """Keyword defaults of a Keras builder (its architecture settings, part of the run key)."""
