@@ -6,7 +6,9 @@
   every run, which ``report`` draws from.
 
 Every file is published through :func:`~.storage.atomic_write` under a unique temporary name, so
-two runs computing the same cell at once both succeed.
+two runs computing the same cell at once both succeed. A pickled model's manifest carries its
+signature under this machine's key (:func:`~.storage.signature`): ``predict`` loads a pickle only
+when the signature holds, or when told to trust it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .storage import atomic_write, mark_done, read_done
+from .config import data_home
+from .storage import atomic_write, mark_done, read_done, signature
 
 MODELS_DIR = "models"
 PREDICTIONS = "predictions"
@@ -40,8 +43,22 @@ def save_model(model, directory, manifest: dict) -> Path:
         name = "model.joblib"
         with atomic_write(directory / name) as tmp:
             joblib.dump(model, tmp, compress=3)
+            manifest = {**manifest, "signature": signature(tmp, home=data_home())}
     mark_done(directory / MANIFEST, {**manifest, "model_file": name})
     return directory / name
+
+
+def sign_models(results_dir) -> list[Path]:
+    """Sign every pickled model under ``results_dir/models`` with this machine's key (the explicit
+    step after moving a results folder from another machine); returns the models signed."""
+    signed = []
+    for manifest_path in sorted((Path(results_dir) / MODELS_DIR).glob(f"*/{MANIFEST}")):
+        manifest = read_done(manifest_path)
+        path = manifest_path.parent / str((manifest or {}).get("model_file", ""))
+        if manifest and path.suffix == ".joblib" and path.is_file():
+            mark_done(manifest_path, {**manifest, "signature": signature(path, home=data_home())})
+            signed.append(path)
+    return signed
 
 
 def read_manifest(directory) -> dict | None:

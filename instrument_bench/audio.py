@@ -11,6 +11,7 @@ import soundfile as sf
 
 from .errors import AudioError
 
+MIN_RATE, MAX_RATE = 1000, 384000  # Hz: the sample rates a recording can sensibly have
 SILENCE_PEAK = 1e-5  # -100 dBFS: a clip whose peak is below this is treated as silent
 # libsndfile's header dump says "data : <announced> (should be <present>)" for a cut-off wav
 TRUNCATED = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
@@ -38,12 +39,19 @@ def load_audio(path, *, sample_rate: int) -> np.ndarray:
         header says), empty, holds NaN/inf samples or is silent.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file")
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes)")
     try:
         with sf.SoundFile(path) as f:
-            cut = TRUNCATED.search(f.extra_info or "")
-            audio, sr = f.read(dtype="float32", always_2d=True), f.samplerate
+            cut, sr = TRUNCATED.search(f.extra_info or ""), f.samplerate
+            if not MIN_RATE <= sr <= MAX_RATE:  # checked before reading: resampling 1 Hz needs GBs
+                raise AudioError(f"{path}: sample rate {sr} Hz is outside {MIN_RATE} - {MAX_RATE} Hz; "
+                                 "not a recording this tool can resample")
+            audio = f.read(dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioError(f"{path}: cannot read audio ({exc})") from None
     if cut:

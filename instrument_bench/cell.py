@@ -18,7 +18,7 @@ import numpy as np
 from . import results
 from .artifacts import MODELS_DIR, save_model, save_predictions
 from .config import TrainConfig
-from .errors import ConfigError, InstrumentBenchError, lookup
+from .errors import ConfigError, InstrumentBenchError, StorageError, lookup
 from .models import MODELS
 from .models.fitting import fit_model
 from .plan import PlannedCell, utc_now
@@ -192,7 +192,9 @@ def compute_cell(job: CellJob) -> dict:
         save_predictions(job.results_dir, cell.model_key, **outputs, clip_ids=test_ids, units=units)
         if job.save_models:
             _save_model(job, model, rows, outputs)
-    except (InstrumentBenchError, ValueError) as exc:
+    except StorageError:  # the disk is full or read-only: stop the run, not just this cell
+        raise
+    except (InstrumentBenchError, ValueError, OSError) as exc:
         error = str(exc)
         rows = [{**base, "run_key": cell.keys[p], "predictor": p, "status": "failed", "error": error}
                 for p in predictors]

@@ -13,7 +13,7 @@ import pandas as pd
 from . import __version__
 from .config import RunOptions, list_suites, load_suite
 from .datasets import DATASETS
-from .errors import InstrumentBenchError, UnknownNameError
+from .errors import InstrumentBenchError, SuiteError, UnknownNameError
 from .features import FEATURES
 from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
@@ -23,6 +23,26 @@ from .protocol.tasks import TASKS
 
 REGISTRIES = {"datasets": DATASETS, "features": FEATURES, "models": MODELS, "tasks": TASKS,
               "losses": LOSS_DESCRIPTIONS, "predictors": PREDICTORS}
+
+
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number
+
+
+def _jobs(value: str) -> int:
+    """An argparse type: worker processes, at least 1 and at most the machine's cores."""
+    jobs, cores = _positive(value), os.cpu_count() or 1
+    if jobs > cores:
+        print(f"instrument-bench: --jobs {jobs} is more than the {cores} cores here; using {cores}",
+              file=sys.stderr)
+    return min(jobs, cores)
 
 
 def _names(value: str) -> list[str]:
@@ -54,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--features", type=_names, help="only these features (comma-separated)")
     run.add_argument("--models", type=_names, help="only these models (comma-separated)")
     run.add_argument("--seeds", type=int, help="seeds per cell (default: the suite's, 3)")
-    run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    run.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                      help="worker processes (default: all cores)")
     run.add_argument("--results", type=Path, default=Path("results"),
                      help="results folder (default: ./results)")
@@ -102,10 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--task", help="pick the best model of this task (default: any)")
     predict.add_argument("--predictor", help="predictor to apply (default: the leaderboard row's)")
     predict.add_argument("--hop", type=float, help="seconds between windows (default: the clip length)")
-    predict.add_argument("--top", type=int, default=3, help="instruments to list per file (default 3)")
+    predict.add_argument("--top", type=_positive, default=3, help="instruments to list per file (default 3)")
     predict.add_argument("--json", action="store_true", help="print JSON (one object per file)")
     predict.add_argument("--trust", action="store_true",
-                         help="load a pickled model from outside the results folder")
+                         help="load a pickled model this tool did not sign on this machine (unpickling "
+                              "runs code: only for a model you made)")
+
+    trust = sub.add_parser("trust", help="sign the pickled models of a results folder moved here",
+                           description="Sign every pickled model under RESULTS/models with this machine's "
+                                       "key, so that predict loads them without --trust. Do this only "
+                                       "for a results folder you made (unpickling runs code).")
+    trust.add_argument("--results", type=Path, default=Path("results"),
+                       help="results folder (default: ./results)")
 
     check = sub.add_parser("validate", help="check a dataset folder against its layout",
                            description="Read a dataset with its loader, then read every file its clips "
@@ -116,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder holding real datasets (default: $INSTRUMENT_BENCH_DATA)")
     check.add_argument("--root", type=Path, help="the dataset's own folder (instead of DATA_ROOT/<name>)")
     check.add_argument("--group-by", metavar="REGEX", help="audio-folder: the group pattern")
-    check.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    check.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                        help="worker processes (default: all cores)")
     check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -163,8 +191,9 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     """Run a suite and print the leaderboard."""
+    from .dry_run import dry_run
     from .results import LEADERBOARD, read_csv
-    from .runner import dry_run, run_suite
+    from .runner import run_suite
 
     suite = load_suite(args.suite)
     for kind, names in (("dataset", args.datasets), ("task", args.tasks),
@@ -177,7 +206,7 @@ def cmd_run(args) -> int:
     if args.group_by:
         folder = {**suite.datasets.get("audio-folder", {}), "group_by": args.group_by}
         suite = replace(suite, datasets={**suite.datasets, "audio-folder": folder})
-    options = RunOptions(results_dir=args.results, seeds=args.seeds or suite.seeds,
+    options = RunOptions(results_dir=args.results, seeds=suite.seeds if args.seeds is None else args.seeds,
                          jobs=max(1, args.jobs), force=args.force, data_root=args.data_root,
                          verbose=args.verbose, on_bad_clip=args.on_bad_clip, executor=args.executor,
                          scheduler=args.scheduler, resamples=args.resamples)
@@ -223,6 +252,15 @@ def print_leaderboard(board, *, top: int = 5) -> None:
             units = sub["n_test_units"].max()
             print(f"  {tied} of {len(sub) - 1} other rows are statistically tied with rank 1 (one-sided "
                   f"paired cluster bootstrap over {units:.0f} test units, Holm-corrected, 0.05)")
+
+
+def cmd_trust(args) -> int:
+    """Sign the pickled models of a results folder with this machine's key."""
+    from .artifacts import sign_models
+
+    signed = sign_models(args.results)
+    print(f"signed {len(signed)} pickled model(s) under {args.results / 'models'} with this machine's key")
+    return 0
 
 
 def cmd_stats(args) -> int:
@@ -280,14 +318,14 @@ def cmd_report(args) -> int:
 
 def _model_folder(args) -> tuple[Path, str | None]:
     from .predict import choose_model
-    from .results import RUNS, read_csv
+    from .results import read_runs
 
     if not args.model:
         return choose_model(args.results, dataset=args.dataset, task=args.task)
     folder = Path(args.model)
     if folder.is_dir():
         return folder, None
-    runs = read_csv(args.results / RUNS)
+    runs = read_runs(args.results)
     if not runs.empty and "model_key" in runs:
         match = runs[(runs["model_key"] == args.model) | (runs["run_key"] == args.model)]
         if len(match):
@@ -301,12 +339,13 @@ def cmd_predict(args) -> int:
     import json
 
     from .errors import AudioError
-    from .predict import load_model, predict_file
+    from .predict import check_hop, load_model, predict_file
 
     folder, predictor = _model_folder(args)
-    loaded = load_model(folder, results_dir=args.results, predictor=args.predictor or predictor,
+    loaded = load_model(folder, predictor=args.predictor or predictor,
                         trust=args.trust)
     manifest = loaded.manifest
+    check_hop(manifest, args.hop)
     if not args.json:
         print(f"model {folder.name}: {manifest['dataset']}/{manifest['task']} {manifest['feature']} "
               f"{manifest['model']}, predictor {loaded.predictor}", file=sys.stderr)
@@ -334,8 +373,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "predict": cmd_predict,
-                "validate": cmd_validate, "stats": cmd_stats}[args.command](args)
-    except UnknownNameError as exc:
+                "validate": cmd_validate, "stats": cmd_stats, "trust": cmd_trust}[args.command](args)
+    except (UnknownNameError, SuiteError) as exc:
         print(f"instrument-bench: error: {exc}", file=sys.stderr)
         return 2
     except InstrumentBenchError as exc:

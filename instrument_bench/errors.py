@@ -36,6 +36,11 @@ class UnknownNameError(ConfigError):
         super().__init__(f"unknown {kind} {name!r}; valid {plural}: {', '.join(self.valid)}")
 
 
+class SuiteError(ConfigError):
+    """A suite setting (a key or value of a suite file, or ``--seeds``) is not allowed; the message
+    names the file, the key, the value and what is allowed. The command line exits with status 2."""
+
+
 class DatasetError(InstrumentBenchError):
     """A dataset on disk is missing, malformed or inconsistent."""
 
@@ -66,6 +71,11 @@ def lookup(registry: dict, name: str, *, kind: str):
         raise UnknownNameError(kind, name, registry) from None
 
 
+class StorageError(InstrumentBenchError):
+    """A file could not be published: the disk is full, the folder is read-only or gone. Finished
+    work is intact (every write is atomic); the run stops."""
+
+
 class DatasetNotFoundError(DatasetError):
     """A dataset is not on disk where the tool looked (a suite skips it with this reason)."""
 
@@ -87,7 +97,8 @@ class BadClipsError(FeatureError):
 
     def __init__(self, feature: str, problems):
         self.problems = list(problems)
-        shown = "; ".join(message for _, _, message in self.problems[:10])
-        more = f"; ... and {len(self.problems) - 10} more" if len(self.problems) > 10 else ""
+        messages = list(dict.fromkeys(message for _, _, message in self.problems))  # one per file
+        shown = "; ".join(messages[:10])
+        more = f"; ... and {len(messages) - 10} more" if len(messages) > 10 else ""
         super().__init__(f"{feature}: {len(self.problems)} clip(s) cannot be used: {shown}{more} "
                          "(--on-bad-clip skip leaves them out and lists them in results/skipped.csv)")

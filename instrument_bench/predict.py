@@ -9,13 +9,15 @@ Any file libsndfile reads (wav, flac, ogg, mp3), at any rate, mono or stereo: it
 resampled to the model's rate and cut into windows of the model's clip length (every ``hop``
 seconds; a shorter file is zero-padded to one window). The file's scores are the mean of its
 windows' scores; a file with several windows also gets a per-window timeline. Keras models load
-with Keras' safe mode; pickled scikit-learn / XGBoost models load only from inside the results
-folder unless ``trust`` is set.
+with Keras' safe mode; pickled scikit-learn / XGBoost models load only when this tool wrote them
+on this machine (their signature holds) unless ``trust`` is set.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +26,12 @@ import numpy as np
 from . import results
 from .artifacts import MANIFEST, MODELS_DIR
 from .audio import load_audio
+from .config import data_home
 from .errors import ConfigError, InstrumentBenchError
 from .features import FEATURES
 from .models.fitting import class_scores
 from .protocol.predictors import PREDICTORS
+from .storage import signed_here
 from .windows import window_starts
 
 
@@ -54,7 +58,7 @@ def choose_model(results_dir, *, dataset: str | None = None, task: str | None = 
         No finished run or no saved model matches.
     """
     results_dir = Path(results_dir)
-    runs = results.read_csv(results_dir / results.RUNS)
+    runs = results.read_runs(results_dir)
     board = results.leaderboard(runs)
     if board.empty:
         raise InstrumentBenchError(f"{results_dir / results.RUNS}: no finished runs; run a suite first")
@@ -74,37 +78,69 @@ def choose_model(results_dir, *, dataset: str | None = None, task: str | None = 
                                f"in {results_dir / MODELS_DIR}")
 
 
-def load_model(directory, *, results_dir, predictor: str | None = None, trust: bool = False) -> LoadedModel:
+def _read_manifest(directory: Path) -> dict:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise InstrumentBenchError(f"{path}: not found; a model folder holds {MANIFEST}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise InstrumentBenchError(f"{path}: not a readable manifest ({exc})") from None
+    missing = [k for k in ("feature", "sample_rate", "label_map") if k not in manifest] \
+        if isinstance(manifest, dict) else ["every field"]
+    if missing:
+        raise InstrumentBenchError(f"{path}: the manifest lacks {', '.join(missing)}")
+    return manifest
+
+
+def _load_keras(path: Path):
+    import keras
+
+    from .models.keras import layers, losses  # noqa: F401  (registers the custom objects)
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (ValueError, OSError, TypeError, KeyError, zipfile.BadZipFile) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InstrumentBenchError(f"{path}: cannot load as a Keras model in safe mode ({first})") from None
+
+
+def _load_pickle(path: Path, manifest: dict, *, trust: bool):
+    if not (trust or signed_here(path, manifest.get("signature"), home=data_home())):
+        raise InstrumentBenchError(
+            f"{path}: not signed by this tool on this machine, and a pickled model runs code when "
+            "loaded; pass --trust if you made it, or sign a results folder you moved here with "
+            "`instrument-bench trust --results DIR`")
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, AttributeError, ImportError,
+            OSError) as exc:
+        raise InstrumentBenchError(f"{path}: cannot load as a joblib model ({exc})") from None
+
+
+def load_model(directory, *, predictor: str | None = None, trust: bool = False) -> LoadedModel:
     """Load a saved model folder.
+
+    Keras models load in Keras' safe mode. A pickled (joblib) model loads only when its manifest's
+    signature holds under this machine's key (the tool wrote it here) or with ``trust``.
 
     Raises
     ------
     InstrumentBenchError
-        The folder lacks a manifest or model file, or holds a pickled model outside the results
-        folder without ``trust``.
+        The folder lacks a readable manifest or model file, the model does not load, or a pickle
+        is not signed here and ``trust`` is not set.
     """
     directory = Path(directory)
-    manifest_path = directory / MANIFEST
-    if not manifest_path.is_file():
-        raise InstrumentBenchError(f"{manifest_path}: not found; a model folder holds {MANIFEST}")
-    manifest = json.loads(manifest_path.read_text())
-    path = directory / manifest.get("model_file", "model.keras")
+    manifest = _read_manifest(directory)
+    path = directory / str(manifest.get("model_file", "model.keras"))
     if not path.is_file():
         raise InstrumentBenchError(f"{path}: model file not found")
     if manifest.get("model_format") == "keras" or path.suffix == ".keras":
-        import keras
-
-        from .models.keras import layers, losses  # noqa: F401  (registers the custom objects)
-
-        model = keras.saving.load_model(path, safe_mode=True)
+        model = _load_keras(path)
     else:
-        inside = Path(results_dir).resolve() in path.resolve().parents
-        if not (inside or trust):
-            raise InstrumentBenchError(f"{path}: a pickled model outside {results_dir} can run arbitrary "
-                                       "code when loaded; pass --trust if you made it")
-        import joblib
-
-        model = joblib.load(path)
+        model = _load_pickle(path, manifest, trust=trust)
     default = "argmax" if manifest.get("task_kind", "single-label") == "single-label" else "threshold"
     predictor = predictor or default
     if predictor not in manifest.get("predictors", {default: {}}):
@@ -113,12 +149,40 @@ def load_model(directory, *, results_dir, predictor: str | None = None, trust: b
     return LoadedModel(directory, manifest, model, predictor)
 
 
-def cut_windows(audio: np.ndarray, *, clip_samples: int, hop_samples: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(windows, clip_samples)`` cut every ``hop_samples`` (the last one ends at the end), and starts."""
-    if len(audio) <= clip_samples:
-        return np.pad(audio, (0, clip_samples - len(audio)))[None], np.array([0])
-    starts = [int(s) for s in window_starts(len(audio), window=clip_samples, hop=hop_samples, cover_end=True)]
-    return np.stack([audio[s:s + clip_samples] for s in starts]), np.asarray(starts)
+WINDOW_BATCH = 32  # windows scored at once: memory stays bounded whatever --hop is
+
+
+def window_positions(n_samples: int, *, clip_samples: int, hop_samples: int) -> np.ndarray:
+    """Start samples of the windows cut every ``hop_samples`` (the last one ends at the end; a
+    recording shorter than one window is one window, zero-padded)."""
+    if n_samples <= clip_samples:
+        return np.array([0])
+    return np.array([int(s) for s in window_starts(n_samples, window=clip_samples, hop=hop_samples,
+                                                   cover_end=True)])
+
+
+def _window(audio: np.ndarray, start: int, clip_samples: int) -> np.ndarray:
+    piece = audio[start:start + clip_samples]
+    return np.pad(piece, (0, clip_samples - len(piece)))
+
+
+def frame_seconds(manifest: dict) -> float:
+    """The hop between the frames of the model's feature (the finest hop worth asking for)."""
+    if manifest.get("frame_seconds"):
+        return float(manifest["frame_seconds"])
+    params = manifest.get("feature_params") or {}
+    hop = params.get("hop_length") or params.get("hop_size")
+    return float(hop) / manifest["sample_rate"] if hop else 1.0 / manifest["sample_rate"]
+
+
+def check_hop(manifest: dict, hop_seconds: float | None) -> None:
+    """Raise ConfigError for a ``--hop`` that is not positive or is below one feature frame."""
+    if hop_seconds is None:
+        return
+    frame = frame_seconds(manifest)
+    if not hop_seconds > 0 or hop_seconds < frame:
+        raise ConfigError(f"--hop {hop_seconds:g}: the hop between windows must be at least one "
+                          f"feature frame ({frame:.4g} s for {manifest['feature']})")
 
 
 def window_scores(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
@@ -153,14 +217,18 @@ def predict_file(loaded: LoadedModel, path, *, hop_seconds: float | None = None,
     ------
     AudioError
         The file is missing, unreadable, empty, silent or holds NaN/inf.
+    ConfigError
+        ``hop_seconds`` is not positive or is below one feature frame.
     """
     manifest = loaded.manifest
+    check_hop(manifest, hop_seconds)
     rate = manifest["sample_rate"]
     clip_seconds = manifest.get("clip_seconds") or 4.0
     audio = load_audio(path, sample_rate=rate)
-    clip, hop = int(round(clip_seconds * rate)), int(round((hop_seconds or clip_seconds) * rate))
-    batch, starts = cut_windows(audio, clip_samples=clip, hop_samples=hop)
-    scores = window_scores(loaded, batch)
+    clip, hop = int(round(clip_seconds * rate)), max(1, int(round((hop_seconds or clip_seconds) * rate)))
+    starts = window_positions(len(audio), clip_samples=clip, hop_samples=hop)
+    scores = np.concatenate([window_scores(loaded, np.stack([_window(audio, s, clip) for s in chunk]))
+                             for chunk in np.array_split(starts, max(1, -(-len(starts) // WINDOW_BATCH)))])
     predictor = PREDICTORS[loaded.predictor]
     params = manifest.get("predictors", {}).get(loaded.predictor, {})
     names = loaded.label_map
@@ -173,7 +241,7 @@ def predict_file(loaded: LoadedModel, path, *, hop_seconds: float | None = None,
 
     labels, best = describe(scores.mean(axis=0))
     timeline = []
-    if len(batch) > 1:
+    if len(starts) > 1:
         for start, row in zip(starts, scores):
             window_labels, window_top = describe(row)
             timeline.append({"start": round(start / rate, 3), "labels": window_labels, "top": window_top})

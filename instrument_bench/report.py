@@ -109,7 +109,7 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
         The folder holds no finished runs.
     """
     results_dir = Path(results_dir)
-    runs = results.read_csv(results_dir / results.RUNS)
+    runs = results.read_runs(results_dir)
     board = _board(results_dir, runs)
     if board.empty:
         raise InstrumentBenchError(f"{results_dir / results.RUNS}: no finished runs to report on; "

@@ -18,11 +18,13 @@ from filelock import FileLock
 
 from .artifacts import load_predictions
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
+from .runs_file import parse_runs, rejected_frame
 from .stats.ranks import rank_across
 from .stats.significance import RESAMPLES, add_statistics
-from .storage import atomic_write
+from .storage import atomic_write, storage_error
 
 RUNS = "runs.csv"
+REJECTED = "runs.rejected.csv"
 SKIPPED = "skipped.csv"
 PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
@@ -41,11 +43,24 @@ LOCK_TIMEOUT = 600  # seconds to wait for another run's write
 
 @contextmanager
 def results_lock(results_dir):
-    """Hold the results folder's file lock (other runs wait for it)."""
+    """Hold the results folder's file lock (other runs wait for it).
+
+    Raises
+    ------
+    StorageError
+        The folder cannot be created or written (read-only, no space).
+    """
     results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(results_dir / LOCK), timeout=LOCK_TIMEOUT):
+    lock = FileLock(str(results_dir / LOCK), timeout=LOCK_TIMEOUT)
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise storage_error(results_dir / LOCK, exc) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def write_csv_atomic(frame: pd.DataFrame, path) -> None:
@@ -68,9 +83,35 @@ def read_csv(path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def read_runs(results_dir) -> pd.DataFrame:
+    """The valid rows of ``runs.csv`` (torn or invalid rows left out: :func:`repair_runs` sets
+    them aside)."""
+    return parse_runs(Path(results_dir) / RUNS)[0]
+
+
+def _set_aside(results_dir: Path, rejected) -> None:
+    """Append rejected rows to runs.rejected.csv (the lock is held)."""
+    old = read_csv(results_dir / REJECTED)
+    new = rejected_frame(rejected)
+    write_csv_atomic(pd.concat([old, new], ignore_index=True) if not old.empty else new,
+                     results_dir / REJECTED)
+
+
+def repair_runs(results_dir) -> list[tuple[int, str, str]]:
+    """Move the torn or invalid rows of runs.csv to runs.rejected.csv (their cells are then
+    recomputed) and return them; raises ResultsError for damage that hides later rows."""
+    results_dir = Path(results_dir)
+    with results_lock(results_dir):
+        runs, rejected = parse_runs(results_dir / RUNS)
+        if rejected:
+            _set_aside(results_dir, rejected)
+            write_csv_atomic(runs, results_dir / RUNS)
+    return rejected
+
+
 def finished_keys(results_dir) -> set[str]:
     """Run keys of the cells that finished with status ``ok``."""
-    runs = read_csv(Path(results_dir) / RUNS)
+    runs = read_runs(results_dir)
     if runs.empty:
         return set()
     return set(runs.loc[runs["status"] == "ok", "run_key"])
@@ -85,7 +126,12 @@ def record_runs(results_dir, rows: list[dict], per_class: list[dict]) -> None:
     keys = {row["run_key"] for row in rows}
     with results_lock(results_dir):
         for name, new in ((PER_CLASS, per_class), (RUNS, rows)):  # runs.csv last: the commit
-            old = read_csv(results_dir / name)
+            if name == RUNS:
+                old, rejected = parse_runs(results_dir / RUNS)
+                if rejected:
+                    _set_aside(results_dir, rejected)
+            else:
+                old = read_csv(results_dir / name)
             if not old.empty:
                 old = old[~old["run_key"].isin(keys)]
             if not new and old.empty:
@@ -204,7 +250,7 @@ def write_leaderboard(results_dir, *, resamples: int = RESAMPLES, progress: bool
     ranks.csv from runs.csv and the saved predictions; return the leaderboard."""
     results_dir = Path(results_dir)
     with results_lock(results_dir):
-        runs = read_csv(results_dir / RUNS)
+        runs = read_runs(results_dir)
     board = leaderboard(runs)
     if board.empty:
         return board
@@ -245,7 +291,7 @@ def prune_models(results_dir) -> int:
     results_dir = Path(results_dir)
     deleted = 0
     with results_lock(results_dir):
-        runs = read_csv(results_dir / RUNS)
+        runs = read_runs(results_dir)
         keep = set(best_model_keys(runs).values())
         known = set(runs["model_key"].dropna()) if "model_key" in runs else set()
         for folder in sorted((results_dir / "models").glob("*/manifest.json")):

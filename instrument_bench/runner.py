@@ -3,7 +3,7 @@
 Locally, cells run one after another in this process (each model uses ``--jobs`` threads); with
 a Dask executor the cells of each task and feature go to the cluster together and are recorded
 here as they finish. Cells whose run keys are already in ``runs.csv`` are skipped unless
-``force`` is set. ``dry_run`` prints the same plan without computing anything.
+``force`` is set. :mod:`.dry_run` walks the same plan without computing anything.
 """
 
 from __future__ import annotations
@@ -16,13 +16,20 @@ from . import results
 from .cell import CellJob, FeatureFiles, compute_cell
 from .config import RunOptions, Suite, TrainConfig, data_home
 from .datasets.loading import load_dataset, without_bad_clips
-from .errors import DatasetError, DatasetNotFoundError, InstrumentBenchError, TaskNotApplicableError
+from .errors import (
+    BadClipsError,
+    DatasetError,
+    DatasetNotFoundError,
+    InstrumentBenchError,
+    TaskNotApplicableError,
+)
 from .features import FEATURES
 from .features.store import load_features
 from .parallel import Executor, progress_bar
 from .plan import dataset_failure_rows, feature_cells, n_cells, run_context, validate_suite
 from .protocol.labels import SPLITS, task_view
 from .protocol.tasks import TASKS
+from .storage import remove_stale_temporaries
 
 
 @dataclass
@@ -62,11 +69,18 @@ def record_cell(job: CellJob, out: dict, *, summary, log) -> None:
 def _features(dataset, spec, view, *, options, progress, executor):
     """A feature's arrays for a task (for remote workers: where they are), or the error that kept
     them from being computed."""
+    arrays, bad = {}, []
     try:
-        arrays = {s: load_features(dataset, s, spec, cache_dir=data_home() / "features", jobs=options.jobs,
-                                   progress=progress, executor=executor) for s in SPLITS}
+        for split in SPLITS:  # every split is read before failing, so every bad clip is listed
+            try:
+                arrays[split] = load_features(dataset, split, spec, cache_dir=data_home() / "features",
+                                              jobs=options.jobs, progress=progress, executor=executor)
+            except BadClipsError as exc:
+                bad += exc.problems
     except InstrumentBenchError as exc:
         return exc
+    if bad:
+        return BadClipsError(spec.name, bad)
     if executor.distributed:
         return FeatureFiles(paths={s: str(a.filename) for s, a in arrays.items()}, keep=view.keep)
     return view.rows(arrays)
@@ -115,7 +129,7 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                 bar.update()
 
 
-def _load(exp, suite, options, *, loaded, broken, summary, progress, say):
+def load_for(exp, suite, options, *, loaded, broken, summary, progress, say):
     """The experiment's dataset, loaded once per run; raises the error that keeps it from loading."""
     if exp.dataset in summary.skipped_datasets:
         raise DatasetNotFoundError(summary.skipped_datasets[exp.dataset])
@@ -152,6 +166,13 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
     validate_suite(suite)
     train_config = TrainConfig(**suite.keras)
     results_dir = Path(options.results_dir)
+    for folder in (results_dir, data_home()):  # what killed runs left half-written
+        remove_stale_temporaries(folder)
+    rejected = results.repair_runs(results_dir)
+    if rejected:
+        log(f"{results_dir / results.RUNS}: set aside {len(rejected)} torn or invalid row(s) (lines "
+            f"{', '.join(str(n) for n, _, _ in rejected)}) in {results_dir / results.REJECTED}; "
+            "their cells are recomputed")
     done = set() if options.force else results.finished_keys(results_dir)
     summary, context, loaded, broken = RunSummary(), run_context(), {}, {}
     total = sum(n_cells(exp, options.seeds) for exp in suite.experiments)
@@ -165,7 +186,7 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
             for exp in suite.experiments:
                 first = exp.dataset not in loaded
                 try:
-                    dataset = _load(exp, suite, options, loaded=loaded, broken=broken, summary=summary,
+                    dataset = load_for(exp, suite, options, loaded=loaded, broken=broken, summary=summary,
                                     progress=progress, say=say)
                 except DatasetNotFoundError as exc:
                     if exp.dataset not in summary.skipped_datasets:
@@ -194,60 +215,3 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
         results.prune_models(results_dir)
     return summary
 
-
-def _timings(results_dir) -> dict:
-    """Median seconds a cell took (search, or Keras training, plus test prediction), from runs.csv,
-    keyed by (dataset, feature, model), (feature, model) and (model,)."""
-    runs = results.read_csv(Path(results_dir) / results.RUNS)
-    if runs.empty or "search_seconds" not in runs:
-        return {}
-    ok = runs[runs["status"] == "ok"].drop_duplicates("model_key")
-    seconds = ok["search_seconds"] + ok["predict_ms_per_clip"].fillna(0) * ok["n_test"].fillna(0) / 1000
-    ok = ok.assign(_seconds=seconds)
-    out = {}
-    for keys in (["dataset", "feature", "model"], ["feature", "model"], ["model"]):
-        for group, frame in ok.groupby(keys):
-            out[tuple(group) if isinstance(group, tuple) else (group,)] = float(frame["_seconds"].median())
-    return out
-
-
-def dry_run(suite: Suite, options: RunOptions, *, progress: bool = True, log=print) -> dict:
-    """The cells ``run_suite`` would compute, without computing features or fitting anything.
-
-    Datasets are loaded (rendered first if the built-in data is not there yet) because the run
-    keys hash their splits. Each planned cell is reported with its run keys, whether they are all
-    in ``runs.csv`` already, and the seconds it took where ``runs.csv`` holds a cell of the same
-    dataset, feature and model (else the same feature and model, else the model; None if none).
-
-    Returns
-    -------
-    dict
-        ``cells`` (dicts: name, keys, done, seconds), ``skipped`` ({name: reason}).
-    """
-    validate_suite(suite)
-    train_config = TrainConfig(**suite.keras)
-    done = set() if options.force else results.finished_keys(options.results_dir)
-    timings = _timings(options.results_dir)
-    loaded, broken, summary, cells = {}, {}, RunSummary(), []
-    for exp in suite.experiments:
-        try:
-            dataset = _load(exp, suite, options, loaded=loaded, broken=broken, summary=summary,
-                            progress=progress, say=log)
-        except DatasetError as exc:
-            summary.skipped_datasets[exp.dataset] = str(exc)
-            continue
-        for task_name in exp.tasks:
-            try:
-                task = task_view(TASKS[task_name], dataset).task
-            except DatasetError as exc:
-                summary.skipped_tasks[f"{dataset.name}/{task_name}"] = str(exc)
-                continue
-            for feature in exp.features:
-                for cell in feature_cells(exp, dataset, task, feature, seeds=options.seeds,
-                                          train_config=train_config):
-                    seconds = next((timings[k] for k in ((cell.dataset, feature, cell.model),
-                                                         (feature, cell.model), (cell.model,))
-                                    if k in timings), None)
-                    cells.append({"name": cell.name, "keys": cell.keys, "model_key": cell.model_key,
-                                  "done": set(cell.keys.values()) <= done, "seconds": seconds})
-    return {"cells": cells, "skipped": {**summary.skipped_datasets, **summary.skipped_tasks}}

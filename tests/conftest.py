@@ -60,3 +60,27 @@ def data_root(tmp_path_factory, tiny_data_root):
     root = tmp_path_factory.mktemp("replicas")
     replicas.write_all(root, nsynth_root=tiny_data_root / "nsynth", options=REPLICA_OPTIONS)
     return root
+
+
+@pytest.fixture
+def saved_model(tmp_path, bench_home):
+    """A results folder holding one model saved by the tool, and a recording to predict."""
+    import numpy as np
+    import soundfile as sf
+    from sklearn.linear_model import LogisticRegression
+
+    from instrument_bench.artifacts import save_model
+    from instrument_bench.features import FEATURES
+
+    t = np.arange(2 * 16000) / 16000
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, 0.3 * np.sin(2 * np.pi * 440 * t), 16000)
+    width = FEATURES["mfcc-stats"].extract(np.sin(t * 2000).astype(np.float32), sample_rate=16000).shape[0]
+    rng = np.random.default_rng(0)
+    model = LogisticRegression().fit(rng.normal(size=(20, width)), np.arange(20) % 2)
+    folder = tmp_path / "results" / "models" / "0123456789abcdef"
+    save_model(model, folder, {"model_format": "joblib", "dataset": "d", "task": "t", "model": "logreg",
+                               "feature": "mfcc-stats", "feature_params": FEATURES["mfcc-stats"].params,
+                               "sample_rate": 16000, "clip_seconds": 4.0, "label_map": ["a", "b"],
+                               "task_kind": "single-label", "predictors": {"argmax": {}}})
+    return folder, wav

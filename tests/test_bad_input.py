@@ -84,7 +84,7 @@ def test_other_rates_and_mp3_are_resampled_to_the_dataset_rate(corpus, name):
 @pytest.mark.parametrize("name, message", [
     ("corrupt-header.wav", "cannot read audio"),
     ("truncated.wav", r"truncated \(its header announces 32000 bytes of audio, the file holds"),
-    ("zero-length.wav", "cannot read audio"),
+    ("zero-length.wav", r"empty file \(0 bytes\)"),
     ("no-samples.wav", "audio file holds no samples"),
     ("zeros.wav", r"audio is silent \(peak below 1e-05\)"),
     ("nan.wav", "audio holds NaN or infinite samples"),
@@ -143,3 +143,25 @@ def test_on_bad_clip_fail_lists_every_bad_clip_and_skip_leaves_them_out(tmp_path
     assert skipped["error"].str.contains("cannot read audio|audio is silent").all()
     runs = pd.read_csv(tmp_path / "skip" / "runs.csv")
     assert (runs["status"] == "ok").all() and (runs["n_train"] == 16).all()  # 18 train notes - 2
+
+
+def test_on_bad_clip_fail_lists_the_bad_clips_of_every_split(tmp_path, tiny_data_root, bench_home, capsys):
+    root = clone(tiny_data_root, tmp_path / "data")
+    train = sorted((root / "nsynth" / "nsynth-train" / "audio").glob("*.wav"))[0]
+    test = sorted((root / "nsynth" / "nsynth-test" / "audio").glob("*.wav"))[0]
+    replicas.corrupt_wav(own(train))
+    replicas.silence_wav(own(test))
+    suite = write_suite(tmp_path / "bad.toml", NSYNTH, name="bad", seeds=1)
+    assert main(["run", str(suite), "--data-root", str(root), "-q", "--results", str(tmp_path / "r")]) == 1
+    runs = pd.read_csv(tmp_path / "r" / "runs.csv").set_index("feature")
+    error = runs.loc["mfcc-stats", "error"]
+    assert "2 clip(s) cannot be used" in error
+    assert f"{train}: cannot read audio" in error and f"{test}: audio is silent" in error
+
+
+def test_one_bad_file_read_as_many_windows_is_named_once():
+    from instrument_bench.errors import BadClipsError
+
+    problems = [(f"song@{k}", "song.wav", "song.wav: cannot read audio (bad header)") for k in range(10)]
+    message = str(BadClipsError("mfcc-stats", problems))
+    assert "10 clip(s) cannot be used" in message and message.count("bad header") == 1

@@ -137,12 +137,15 @@ def test_predict_errors(finished, tmp_path, capsys):
     assert f"{bad}: cannot read audio" in captured.err and str(good) in captured.out
     assert main(["predict", str(tmp_path / "missing.wav"), "--results", str(finished)]) == 1
     assert "audio file not found" in capsys.readouterr().err
-    # a pickled model copied out of the results folder is refused unless trusted
+    # a pickled model the tool did not sign here is refused unless trusted (a copy of one it did
+    # sign loads: tests/test_trust.py)
     runs = pd.read_csv(finished / "runs.csv")
     logreg = runs.loc[runs["model"] == "logreg", "model_key"]
     key = next(k for k in logreg if (finished / "models" / k).is_dir())
     outside = tmp_path / "elsewhere"
     shutil.copytree(finished / "models" / key, outside)
+    manifest = json.loads((outside / "manifest.json").read_text())
+    (outside / "manifest.json").write_text(json.dumps({**manifest, "signature": "f" * 64}))
     assert main(["predict", str(good), "--results", str(finished), "--model", str(outside)]) == 1
     assert "pass --trust" in capsys.readouterr().err
     assert main(["predict", str(good), "--results", str(finished), "--model", str(outside), "--trust"]) == 0
