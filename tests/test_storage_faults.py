@@ -82,3 +82,34 @@ def test_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     keep.write_text("ok")
     assert storage.remove_stale_temporaries(tmp_path) == 3
     assert not any(p.exists() for p in (*leftovers, folder)) and live.exists() and keep.exists()
+
+
+def test_an_os_error_inside_a_cell_fails_that_cell_not_the_run(tmp_path, tiny_data_root):
+    from instrument_bench.cell import CellJob, FeatureFiles, compute_cell
+    from instrument_bench.config import TrainConfig
+    from instrument_bench.datasets.loading import load_dataset
+    from instrument_bench.features import FEATURES
+    from instrument_bench.plan import feature_cells, run_context
+    from instrument_bench.protocol.labels import task_view
+    from instrument_bench.protocol.tasks import TASKS
+
+    dataset = load_dataset("nsynth", options={}, data_root=tiny_data_root, progress=False)
+    view = task_view(TASKS["family"], dataset)
+    cell = feature_cells(experiment_of(), dataset, view.task, "nsynth-attributes", seeds=1,
+                         train_config=TrainConfig())[0]
+    gone = {s: str(tmp_path / f"{s}.npy") for s in ("train", "valid", "test")}  # the cache vanished
+    job = CellJob(cell=cell, task=view.task, spec=FEATURES["nsynth-attributes"],
+                  X=FeatureFiles(gone, view.keep),
+                  y=view.y, groups=None, test_ids=[], test_units={}, sample_rate=16000, clip_seconds=4.0,
+                  results_dir=str(tmp_path / "r"), n_jobs=1, save_models=False, verbose=False, top_k=3,
+                  threshold=0.5, train_config=TrainConfig(), context=run_context())
+    out = compute_cell(job)
+    assert out["error"] and "No such file" in out["error"]
+    assert {r["status"] for r in out["rows"]} == {"failed"}
+
+
+def experiment_of():
+    from instrument_bench.config import Experiment
+
+    return Experiment(dataset="nsynth", tasks=("family",), features=("nsynth-attributes",),
+                      models=("logreg",))
