@@ -237,6 +237,8 @@ def _interval(row, metric: str) -> str:
 def print_leaderboard(board, *, top: int = 5) -> None:
     """The top rows of every dataset and task with their 95 % intervals, and how many rows the
     data cannot tell from the best."""
+    if board.empty:
+        return
     for (dataset, task), sub in board.groupby(["dataset", "task"], sort=False):
         primary = sub["primary_metric"].iloc[0]
         print(f"\n{dataset} / {task}: {primary} (95 % CI over test units)")

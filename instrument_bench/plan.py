@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import __version__
+from .config import check_dataset_options
 from .datasets import DATASETS
 from .errors import lookup
 from .features import FEATURES
@@ -31,7 +32,9 @@ PROTOCOL_VERSION = "2"
 
 
 def validate_suite(suite) -> None:
-    """Check every name in a suite before any work starts (raises UnknownNameError)."""
+    """Check every name in a suite and its dataset options before any work starts (raises
+    UnknownNameError or SuiteError)."""
+    check_dataset_options(suite, DATASETS)
     for exp in suite.experiments:
         lookup(DATASETS, exp.dataset, kind="dataset")
         for name in exp.tasks:

@@ -138,6 +138,8 @@ def load_for(exp, suite, options, *, loaded, broken, summary, progress, say):
     if exp.dataset not in loaded:
         dataset = load_dataset(exp.dataset, options=suite.datasets.get(exp.dataset, {}),
                                data_root=options.data_root, jobs=options.jobs, progress=progress)
+        for note in dataset.notes:
+            say(f"{dataset.name}: {note}")
         if options.on_bad_clip == "skip":
             dataset = skip_bad_clips(dataset, results_dir=options.results_dir, jobs=options.jobs,
                                      progress=progress, log=say)

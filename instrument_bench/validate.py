@@ -48,6 +48,18 @@ class ValidationReport:
         return out
 
 
+def classes_not_in_train(dataset) -> list[str]:
+    """Classes (``label`` / ``labels``) that occur in valid or test but not in train: a model cannot
+    learn them, so every cell of their task would fail."""
+    splits = {}
+    for clip in dataset.clips:
+        for label in clip.meta.get("labels", [clip.meta["label"]] if "label" in clip.meta else []):
+            splits.setdefault(label, set()).add(clip.split)
+    return [f"class {label!r} occurs in {' and '.join(s for s in ('valid', 'test') if s in found)} but not "
+            "in train: every cell of its task would fail (give it more files or groups)"
+            for label, found in sorted(splits.items()) if "train" not in found]
+
+
 def validate_dataset(name: str, *, data_root=None, options: dict | None = None, jobs: int = 1,
                      progress: bool = True) -> ValidationReport:
     """Load a dataset and read every file it refers to.
@@ -83,6 +95,9 @@ def validate_dataset(name: str, *, data_root=None, options: dict | None = None, 
         return report
     report.root = dataset.root
     report.splits = dict(Counter(c.split for c in dataset.clips))
+    report.warnings += list(dataset.notes)
+    if name == "audio-folder":
+        report.errors += classes_not_in_train(dataset)
     files = sorted(clip_files(dataset))
     report.errors += sorted(read_all(files, jobs=jobs, progress=progress, desc=f"reading {name}").values())
     report.files_checked = len(files)

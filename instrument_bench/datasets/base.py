@@ -72,6 +72,9 @@ class Dataset:
         the song of a Medley-solos-DB clip, the artist of an MTG-Jamendo track). Confidence
         intervals resample these units, not clips. Empty: the clip's ``group`` (its recording,
         for windowed datasets), else the clip itself.
+    notes : tuple of str
+        What the loader left out or changed, and why (a class with too few recordings): ``run``
+        prints them when the dataset loads and ``validate`` lists them as warnings.
     """
 
     name: str
@@ -81,6 +84,7 @@ class Dataset:
     version: str = ""
     clip_seconds: float | None = None
     unit_field: str = ""
+    notes: tuple = ()
 
     def unit_of(self, clip) -> str:
         """The independence unit of ``clip`` (see ``unit_field``)."""
