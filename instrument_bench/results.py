@@ -18,7 +18,7 @@ from filelock import FileLock
 
 from .artifacts import load_predictions
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
-from .runs_file import parse_runs, rejected_frame
+from .runs_file import KEYS, parse_runs, rejected_frame
 from .stats.ranks import rank_across
 from .stats.significance import RESAMPLES, add_statistics
 from .storage import atomic_write, storage_error
@@ -80,7 +80,7 @@ def read_csv(path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         return pd.DataFrame()
-    return pd.read_csv(path)
+    return pd.read_csv(path, dtype=KEYS)
 
 
 def read_runs(results_dir) -> pd.DataFrame:
@@ -230,8 +230,9 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
                                          *SELECTION_COLUMNS)) if m in ok and ok[m].notna().any()]
     ok = ok.assign(_primary=[row[row["primary_metric"]] for _, row in ok.iterrows()])
     grouped = ok.groupby(GROUP, sort=False)
-    board = grouped.agg(n_seeds=("seed", "nunique"), primary_metric=("primary_metric", "first"),
-                        task_kind=("task_kind", "first"))
+    board = grouped.agg(n_seeds=("seed", "nunique"), primary_metric=("primary_metric", "first"))
+    if "task_kind" in ok:
+        board["task_kind"] = grouped["task_kind"].first()
     if "deterministic" in ok:
         board["deterministic"] = grouped["deterministic"].first().astype(bool)
     board["seed_std"] = grouped["_primary"].std(ddof=1)  # NaN with one seed: no spread is claimed

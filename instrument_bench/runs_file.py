@@ -23,6 +23,7 @@ from .errors import InstrumentBenchError
 
 REQUIRED = ("run_key", "status", "dataset", "task", "feature", "model", "seed", "utc_time")
 RUN_KEY = re.compile(r"^[0-9a-f]{16}$")
+KEYS = {"run_key": str, "model_key": str}  # hex keys that happen to look like numbers stay text
 
 
 class ResultsError(InstrumentBenchError):
@@ -117,7 +118,9 @@ def parse_runs(path) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
         else:
             rejected.append((start + 1, raw, reason))
         start = end
-    frame = pd.read_csv(io.StringIO("".join(good))) if len(good) > 1 else pd.DataFrame(columns=header)
+    if len(good) == 1:
+        return pd.DataFrame(columns=header), rejected
+    frame = pd.read_csv(io.StringIO("".join(good)), dtype=KEYS)
     return frame, rejected
 
 

@@ -16,6 +16,7 @@ from sklearn.dummy import DummyClassifier
 from instrument_bench.artifacts import MANIFEST, save_model
 from instrument_bench.results import RUNS
 from instrument_bench.storage import atomic_dir, atomic_write, done_with, mark_done, read_done
+from tests.suites import experiment, write_suite
 
 # both processes start saving at the same moment (argv[4]), then save the same model repeatedly;
 # with fixed temporary names (model.tmp.joblib, manifest.tmp.json) one of them dies
@@ -84,21 +85,12 @@ def test_save_model_writes_the_manifest_last(tmp_path):
     assert read_done(tmp_path / "m" / MANIFEST)["model_file"] == "model.joblib"
 
 
-SUITE = """
-name = "same-cell"
-seeds = 1
-[[experiment]]
-dataset = "nsynth"
-tasks = ["family"]
-features = ["nsynth-attributes"]
-models = ["random-forest"]
-"""
+SAME_CELL = experiment("nsynth", tasks=["family"], features=["nsynth-attributes"], models=["random-forest"])
 
 
 @pytest.mark.processes
 def test_two_runs_computing_the_same_cell_both_succeed(tmp_path, tiny_data_root, bench_home):
-    suite = tmp_path / "suite.toml"
-    suite.write_text(SUITE)
+    suite = write_suite(tmp_path / "suite.toml", SAME_CELL, name="same-cell", seeds=1)
     results = tmp_path / "results"
     args = [sys.executable, "-m", "instrument_bench", "run", str(suite), "--data-root", str(tiny_data_root),
             "--results", str(results), "-q", "--jobs", "1", "--force"]

@@ -57,6 +57,25 @@ def test_predictors():
     assert pred[1].sum() == 1  # the second of the top 2 scores 0.4 < 0.5
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_registered_top_k_predicts_exactly_k_classes(k):
+    """``top-k`` as the runner uses it (the registry's fit on valid, then apply on test): the k
+    highest-scoring classes of every clip, no more, and ``k`` recorded as given."""
+    rng = np.random.default_rng(k)
+    valid, test = rng.uniform(size=(12, 5)), rng.uniform(size=(20, 5))
+    predictor = PREDICTORS["top-k"]
+    params = predictor.fit(valid, (valid > 0.5).astype(int), k=k, threshold=0.5)
+    assert params == {"k": k}
+    pred = predictor.apply(test, **params)
+    assert pred.shape == test.shape and (pred.sum(axis=1) == k).all()
+    expected = np.zeros_like(pred)
+    np.put_along_axis(expected, np.argsort(-test, axis=1)[:, :k], 1, axis=1)
+    np.testing.assert_array_equal(pred, expected)
+    # top-k-threshold with a threshold every score passes is top-k too
+    both = PREDICTORS["top-k-threshold"]
+    np.testing.assert_array_equal(both.apply(test, **both.fit(valid, None, k=k, threshold=0.0)), expected)
+
+
 def test_class_thresholds_maximise_each_class_f1_on_valid():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, size=(200, 3))

@@ -1,13 +1,21 @@
 """runs.csv bookkeeping and the leaderboard's mean/std/rank."""
 
+import hashlib
+
 import pandas as pd
 import pytest
 
 from instrument_bench import results
 
 
-def row(model, seed, f1, key=None, status="ok"):
-    return {"run_key": key or f"{model}-{seed}", "status": status, "dataset": "d", "task": "family",
+def key(name: str) -> str:
+    """A run key (16 hex digits) for a readable name."""
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+def row(model, seed, f1, key_name=None, status="ok"):
+    return {"run_key": key(key_name or f"{model}-{seed}"), "status": status, "dataset": "d",
+            "task": "family", "task_kind": "single-label", "utc_time": "2026-11-25T10:00:00+00:00",
             "feature": "f", "model": model, "seed": seed, "primary_metric": "macro_f1",
             "accuracy": f1 + 0.1, "balanced_accuracy": f1, "macro_f1": f1, "micro_f1": f1 + 0.1,
             "fit_seconds": 1.0, "predict_ms_per_clip": 0.1, "model_bytes": 100}
@@ -28,11 +36,11 @@ def test_leaderboard_mean_std_rank():
 def test_record_runs_replaces_same_key_and_tracks_finished(tmp_path):
     results.record_runs(tmp_path, [row("a", 0, 0.5, status="failed")], [])
     assert results.finished_keys(tmp_path) == set()
-    results.record_runs(tmp_path, [row("a", 0, 0.6)], [{"run_key": "a-0", "class": "x", "f1": 0.6}])
-    results.record_runs(tmp_path, [row("a", 1, 0.7)], [{"run_key": "a-1", "class": "x", "f1": 0.7}])
+    results.record_runs(tmp_path, [row("a", 0, 0.6)], [{"run_key": key("a-0"), "class": "x", "f1": 0.6}])
+    results.record_runs(tmp_path, [row("a", 1, 0.7)], [{"run_key": key("a-1"), "class": "x", "f1": 0.7}])
     runs = results.read_csv(tmp_path / results.RUNS)
     assert len(runs) == 2 and set(runs["status"]) == {"ok"}
-    assert results.finished_keys(tmp_path) == {"a-0", "a-1"}
+    assert results.finished_keys(tmp_path) == {key("a-0"), key("a-1")}
     assert len(results.read_csv(tmp_path / results.PER_CLASS)) == 2
     board = results.write_leaderboard(tmp_path)
     assert (tmp_path / results.LEADERBOARD).is_file() and len(board) == 1
@@ -41,7 +49,7 @@ def test_record_runs_replaces_same_key_and_tracks_finished(tmp_path):
 
 def test_leaderboard_groups_by_loss_and_predictor_and_ranks_multi_label():
     def multi(predictor, loss, seed, f1):
-        return {**row("cnn", seed, f1, key=f"{predictor}-{loss}-{seed}"), "task": "families",
+        return {**row("cnn", seed, f1, key_name=f"{predictor}-{loss}-{seed}"), "task": "families",
                 "loss": loss, "predictor": predictor, "map": 0.9, "hamming_loss": 0.1,
                 "accuracy": float("nan"), "balanced_accuracy": float("nan")}
 
@@ -60,11 +68,11 @@ def test_leaderboard_groups_by_loss_and_predictor_and_ranks_multi_label():
 
 
 def test_leaderboard_uses_each_datasets_latest_split():
-    old = [{**row("a", s, 0.9, key=f"old-{s}"), "split_hash": "v1", "utc_time": "2026-01-01T00:00:00"}
+    old = [{**row("a", s, 0.9, key_name=f"old-{s}"), "split_hash": "v1", "utc_time": "2026-01-01T00:00:00"}
            for s in (0, 1)]
-    new = [{**row("a", s, 0.5, key=f"new-{s}"), "split_hash": "v2", "utc_time": "2026-02-01T00:00:00"}
+    new = [{**row("a", s, 0.5, key_name=f"new-{s}"), "split_hash": "v2", "utc_time": "2026-02-01T00:00:00"}
            for s in (0, 1)]
     board = results.leaderboard(pd.DataFrame(old + new))
     assert len(board) == 1 and board["macro_f1_mean"].iloc[0] == pytest.approx(0.5)
     assert results.best_model_keys(pd.DataFrame([{**r, "model_key": r["run_key"]} for r in old + new])) \
-        == {("d", "family", "f", "a", "-", "argmax"): "new-0"}
+        == {("d", "family", "f", "a", "-", "argmax"): key("new-0")}

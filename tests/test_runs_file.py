@@ -93,3 +93,16 @@ def test_an_unreadable_header_is_named(tmp_path):
     (tmp_path / RUNS).write_text("a,b\n1,2\n")
     with pytest.raises(ResultsError, match="line 1: the header lacks"):
         parse_runs(tmp_path / RUNS)
+
+
+def test_keys_that_look_like_numbers_stay_keys(tmp_path):
+    from instrument_bench.results import finished_keys, record_runs
+
+    row = {"run_key": "0123456789012345", "model_key": "1234e56789012345", "status": "ok", "dataset": "d",
+           "task": "t", "feature": "f", "model": "m", "seed": 0, "utc_time": "2026-11-25T10:00:00+00:00",
+           "primary_metric": "macro_f1", "macro_f1": 0.5}
+    record_runs(tmp_path, [row], [])
+    record_runs(tmp_path, [{**row, "macro_f1": 0.6}], [])  # the same cell again replaces its row
+    assert finished_keys(tmp_path) == {"0123456789012345"}
+    runs = pd.read_csv(tmp_path / RUNS, dtype=str)
+    assert len(runs) == 1 and runs["model_key"].iloc[0] == "1234e56789012345"

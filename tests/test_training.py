@@ -103,3 +103,22 @@ def test_multi_label_windowed_training(loss):
     assert scores.shape == (24, 3) and ((scores >= 0) & (scores <= 1)).all()
     mean = predict_scores(model, x, window=47)
     assert (scores >= mean - 1e-6).all()  # the max of a clip's windows is at least their mean
+
+
+def test_early_stopping_restores_the_best_valid_epoch():
+    """The valid labels are the train labels rotated, so learning the train split makes valid worse:
+    the best valid epoch is an early one. The model returned holds that epoch's weights: the same
+    as a run (same seed, same batches) stopped at that epoch, not those of the last epoch."""
+    (xt, yt), (xv, yv) = separable(60, 0), separable(30, 1)
+    rotated = (yv + 1) % 3
+
+    def fit(epochs):
+        return fit_keras(MODELS["mlp"].build, x_train=xt, y_train=yt, x_valid=xv, y_valid=rotated,
+                         n_classes=3, seed=0, config=TrainConfig(epochs=epochs, patience=3, batch_size=16))
+
+    model, info = fit(6)
+    assert info["best_epoch"] < info["epochs_trained"]  # the last epoch is not the best
+    at_best, best_info = fit(info["best_epoch"])
+    assert best_info["epochs_trained"] == info["best_epoch"]
+    restored, reference = (predict_scores(m, xv, window=None) for m in (model, at_best))
+    np.testing.assert_allclose(restored, reference, atol=1e-6)
