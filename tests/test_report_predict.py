@@ -30,11 +30,11 @@ def finished(tiny_data_root, tiny_mix_root, tmp_path_factory):
     (data / "musicnet").symlink_to(tiny_mix_root / "musicnet")
     suite = write_suite(base / "suite.toml", *EXPERIMENTS, **SETTINGS)
     res = base / "results"
-    mp = pytest.MonkeyPatch()
+    mp = pytest.MonkeyPatch()  # the same data home for the module: it holds the models' signing key
     mp.setenv("INSTRUMENT_BENCH_HOME", str(base / "home"))
     assert main(["run", str(suite), "--data-root", str(data), "--results", str(res), "-q"]) == 0
+    yield res
     mp.undo()
-    return res
 
 
 def test_pareto_front():
