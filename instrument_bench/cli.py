@@ -55,6 +55,11 @@ def _check_names(kind: str, names, registry) -> None:
             raise UnknownNameError(kind, name, registry)
 
 
+def _results_option(parser) -> None:
+    parser.add_argument("--results", type=Path, default=Path("results"),
+                        help="results folder (default: ./results)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -76,8 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=int, help="seeds per cell (default: the suite's, 3)")
     run.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                      help="worker processes (default: all cores)")
-    run.add_argument("--results", type=Path, default=Path("results"),
-                     help="results folder (default: ./results)")
+    _results_option(run)
     run.add_argument("--data-root", type=Path,
                      help="folder holding real datasets (default: $INSTRUMENT_BENCH_DATA)")
     run.add_argument("--group-by", metavar="REGEX",
@@ -106,16 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write results/report.html and its figures",
                             description="Figures and a self-contained HTML report from a results folder.")
-    report.add_argument("--results", type=Path, default=Path("results"),
-                        help="results folder (default: ./results)")
+    _results_option(report)
     report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     predict = sub.add_parser("predict", help="recognise the instruments in audio files",
                              description="Run a trained model on audio files (wav, flac, ogg, mp3; any "
                                          "rate, mono or stereo, any length).")
     predict.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    predict.add_argument("--results", type=Path, default=Path("results"),
-                         help="results folder holding models/ (default: ./results)")
+    _results_option(predict)
     predict.add_argument("--model", help="a model folder, or a model_key / run_key from runs.csv "
                                          "(default: the best saved model on the leaderboard)")
     predict.add_argument("--dataset", help="pick the best model of this dataset (default: any)")
@@ -132,8 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Sign every pickled model under RESULTS/models with this machine's "
                                        "key, so that predict loads them without --trust. Do this only "
                                        "for a results folder you made (unpickling runs code).")
-    trust.add_argument("--results", type=Path, default=Path("results"),
-                       help="results folder (default: ./results)")
+    _results_option(trust)
 
     check = sub.add_parser("validate", help="check a dataset folder against its layout",
                            description="Read a dataset with its loader, then read every file its clips "
@@ -152,8 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Recompute leaderboard.csv (confidence intervals over test units, "
                                        "ties with the best row) and ranks.csv (ranks across datasets) "
                                        "from runs.csv and the saved test predictions; nothing is refitted.")
-    stats.add_argument("--results", type=Path, default=Path("results"),
-                       help="results folder (default: ./results)")
+    _results_option(stats)
     stats.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     stats.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

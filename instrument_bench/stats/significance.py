@@ -12,6 +12,7 @@ significantly worse at ``alpha``.
 from __future__ import annotations
 
 import json
+import warnings
 import zlib
 
 import numpy as np
@@ -57,7 +58,8 @@ def resampled_metrics(seeds: list, draws: np.ndarray, unit_index: dict, *, kind:
             out = bootstrap.multi_label(y_true, y_pred, scores, W)
         for metric in values:
             values[metric].append(out[metric])
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # a resample where a metric is undefined for every seed: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         return {m: np.nanmean(np.array(v), axis=0) if v else None for m, v in values.items()}
 
 
