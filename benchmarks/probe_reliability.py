@@ -4,7 +4,8 @@ Renders a tiny gm-notes tree (9 programs, 54 notes) into a temporary data root, 
 cleanly once, then for each case damages or interrupts a run in a fresh results folder, reruns,
 and compares the rerun with the clean run (run keys and metrics; timing columns aside):
 
-- kill -9 at several moments (after 0, 1, 2, ... finished rows), then rerun;
+- kill -9 at several moments (3 s into the run, before any cell is done; after 1, 3, 5 finished
+  rows), then rerun;
 - a torn last line of runs.csv (cut mid-field, cut inside a quoted field, a garbage line);
 - a temporary file a killed writer left behind;
 - two runs of the same suite into one results folder at once.
@@ -84,8 +85,9 @@ def main(argv=None) -> int:
         results, start = work / f"kill-{k}", time.perf_counter()
         proc = subprocess.Popen(command(suite, work / "data", results), env=env, stderr=subprocess.DEVNULL)
         while proc.poll() is None:
-            done = (results / RUNS).is_file() and len(pd.read_csv(results / RUNS)) >= k
-            if done:
+            if k == 0 and time.perf_counter() - start > 3:  # while loading, before any cell is done
+                break
+            if k and (results / RUNS).is_file() and len(pd.read_csv(results / RUNS)) >= k:
                 break
             time.sleep(0.01)
         proc.kill()
