@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import __version__
-from .config import check_dataset_options
 from .datasets import DATASETS
 from .errors import lookup
 from .features import FEATURES
@@ -23,6 +22,7 @@ from .models import MODELS
 from .models.keras.losses import LOSSES
 from .protocol.predictors import MULTI_LABEL_PREDICTORS, PREDICTORS
 from .protocol.tasks import TASKS
+from .settings import check_dataset_options
 from .storage import git_commit, library_versions
 
 VERSIONED = ("numpy", "scikit-learn", "xgboost", "librosa", "essentia", "pandas", "keras", "tensorflow")

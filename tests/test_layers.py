@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "instrument_bench"
 # (layer, what lives there); a module's layer is that of its longest matching prefix
 LAYERS = {
     "instrument_bench": 0, "config": 0, "errors": 0, "audio": 0, "storage": 0, "parallel": 0,
-    "windows": 0,
+    "windows": 0, "settings": 0,
     "datasets": 1, "features": 1,
     "protocol": 2,
     "models": 3,

@@ -8,19 +8,10 @@ import re
 import pytest
 
 from instrument_bench.cli import main
-from instrument_bench.config import (
-    AGGREGATES,
-    EXPERIMENT_RULES,
-    KERAS_RULES,
-    Experiment,
-    RunOptions,
-    TrainConfig,
-    check_dataset_options,
-    list_suites,
-    load_suite,
-)
+from instrument_bench.config import Experiment, RunOptions, TrainConfig, list_suites, load_suite
 from instrument_bench.datasets import DATASETS
 from instrument_bench.errors import ConfigError, SuiteError
+from instrument_bench.settings import AGGREGATES, EXPERIMENT_RULES, KERAS_RULES, check_dataset_options
 from tests.suites import experiment, suite_toml, write_suite
 
 FOLDER = experiment("audio-folder", tasks=["label"], features=["mfcc-stats"], models=["logreg"])
