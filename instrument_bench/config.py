@@ -133,7 +133,7 @@ def list_suites() -> list[str]:
 
 def load_suite(name_or_path: str) -> Suite:
     """Read a suite by name (``all``, ``quick`` ...) or from a TOML file path; every key and value
-    is checked (dataset options against the registry: :func:`check_dataset_options`).
+    is checked (dataset options against the registry: :func:`~.settings.check_dataset_options`).
 
     Raises
     ------

@@ -1,0 +1,56 @@
+"""What the command line prints: the leaderboard's top rows with their intervals, the plan of a
+dry run."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def _true(value) -> bool:
+    return bool(pd.notna(value) and value)
+
+
+def _interval(row, metric: str) -> str:
+    low, high = row.get(f"{metric}_ci_low"), row.get(f"{metric}_ci_high")
+    return f"[{low:.3f}, {high:.3f}]" if pd.notna(low) and pd.notna(high) else ""
+
+
+def print_leaderboard(board, *, top: int = 5) -> None:
+    """The top rows of every dataset and task with their 95 % intervals, and how many rows the
+    data cannot tell from the best."""
+    if board.empty:
+        return
+    for (dataset, task), sub in board.groupby(["dataset", "task"], sort=False):
+        primary = sub["primary_metric"].iloc[0]
+        print(f"\n{dataset} / {task}: {primary} (95 % CI over test units)")
+        for _, row in sub.head(top).iterrows():
+            seeds = "1 (deterministic)" if _true(row.get("deterministic")) else f"{row['n_seeds']:.0f}"
+            label = " / ".join(str(row[k]) for k in ("feature", "model", "loss", "predictor")
+                               if row[k] not in ("-", "argmax", "categorical-crossentropy"))
+            tie = "  tied with best" if _true(row.get("tied_with_best")) and row["rank"] > 1 else ""
+            print(f"  {row['rank']:>3.0f}  {label:<48} {row[primary + '_mean']:.3f} "
+                  f"{_interval(row, primary):<17} seeds {seeds}{tie}")
+        if "tied_with_best" in sub and sub["tied_with_best"].notna().any():
+            tied = sum(_true(v) for v in sub["tied_with_best"]) - 1
+            units = sub["n_test_units"].max()
+            print(f"  {tied} of {len(sub) - 1} other rows are statistically tied with rank 1 (one-sided "
+                  f"paired cluster bootstrap over {units:.0f} test units, Holm-corrected, 0.05)")
+
+
+def print_plan(plan: dict, options) -> int:
+    """Print a dry run: one line per cell, then what is left to compute and how long it may take."""
+    cells = plan["cells"]
+    for cell in cells:
+        seconds = cell["seconds"]
+        seconds = "?" if seconds is None else f"~{seconds:.1f}s" if seconds < 10 else f"~{seconds:.0f}s"
+        keys = " ".join(f"{p}={k}" for p, k in cell["keys"].items())
+        print(f"{'done' if cell['done'] else 'todo'}  {cell['name']}  {seconds}  {keys}")
+    todo = [c for c in cells if not c["done"]]
+    known = [c["seconds"] for c in todo if c["seconds"] is not None]
+    print(f"\n{len(cells)} cells: {len(cells) - len(todo)} already in {options.results_dir / 'runs.csv'}, "
+          f"{len(todo)} to compute; estimate {sum(known) / 60:.1f} min for the {len(known)} with a "
+          f"timing in runs.csv ({len(todo) - len(known)} without one; rendering and feature "
+          "extraction not included)")
+    for name, reason in plan["skipped"].items():
+        print(f"skipped {name}: {reason}")
+    return 0
