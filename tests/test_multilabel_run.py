@@ -55,9 +55,10 @@ def test_multi_label_suite_end_to_end(tiny_mix_root, bench_home, tmp_path, capsy
     assert {"average_precision", "precision", "recall", "f1", "support", "predictor"} <= set(per_class)
     assert set(per_class["run_key"]) == set(runs["run_key"])
 
-    manifest = json.loads(next((res / "models").glob("*/manifest.json")).read_text())
+    manifests = [json.loads(p.read_text()) for p in sorted((res / "models").glob("*/manifest.json"))]
+    manifest = next(m for m in manifests if m["model"] == "mlp")  # the Keras model's (folders: hashes)
     assert manifest["task_kind"] == "multi-label" and set(manifest["predictors"]) == {"threshold", "top-k"}
-    model = keras.saving.load_model(next((res / "models").glob("*/model.keras")))
+    model = keras.saving.load_model(res / "models" / manifest["model_key"] / "model.keras")
     scores = model.predict(np.zeros((2, *model.input_shape[1:]), "float32"), verbose=0)
     assert scores.shape[1] == len(manifest["label_map"]) and ((0 <= scores) & (scores <= 1)).all()
 
