@@ -151,11 +151,6 @@ def curves(pred: dict, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def is_true(value) -> bool:
-    """True for a True read from a CSV column (False for False, NaN and empty)."""
-    return bool(pd.notna(value) and value)
-
-
 def ranking_chart(board: pd.DataFrame, path: Path, *, top: int = MAX_HEATMAP_ROWS) -> Path:
     """The primary metric of the top rows with their 95 % intervals; the rows tied with the best
     (not significantly worse) drawn in one colour, the others in grey."""
@@ -164,7 +159,7 @@ def ranking_chart(board: pd.DataFrame, path: Path, *, top: int = MAX_HEATMAP_ROW
     mean = rows[f"{primary}_mean"].to_numpy()
     low = rows.get(f"{primary}_ci_low", pd.Series(mean)).to_numpy()
     high = rows.get(f"{primary}_ci_high", pd.Series(mean)).to_numpy()
-    tied = np.array([is_true(v) for v in rows.get("tied_with_best", pd.Series([False] * len(rows)))])
+    tied = np.array([results.is_true(v) for v in rows.get("tied_with_best", pd.Series([False] * len(rows)))])
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     for mask, colour, label in ((tied, "tab:blue", "tied with rank 1"), (~tied, "0.55", "worse than rank 1")):
@@ -187,7 +182,7 @@ def cd_diagram(ranks: pd.DataFrame, pairwise: pd.DataFrame, path: Path) -> Path:
     scikit_posthocs.critical_difference_diagram(pd.Series(ranks["average_rank"].to_numpy(), index=labels),
                                                 pairwise.loc[labels, labels], ax=ax,
                                                 label_props={"fontsize": 7})
-    n = int(ranks["n_datasets"].iloc[0])
-    ax.set_title(f"average rank over {n} dataset x task pairs" + (
-        " (too few for the test to have power)" if is_true(ranks["low_power"].iloc[0]) else ""), fontsize=9)
+    n, weak = int(ranks["n_datasets"].iloc[0]), results.is_true(ranks["low_power"].iloc[0])
+    ax.set_title(f"average rank over {n} dataset x task pairs"
+                 + (" (too few for the test to have power)" if weak else ""), fontsize=9)
     return _save(fig, path)

@@ -3,16 +3,7 @@ dry run."""
 
 from __future__ import annotations
 
-import pandas as pd
-
-
-def _true(value) -> bool:
-    return bool(pd.notna(value) and value)
-
-
-def _interval(row, metric: str) -> str:
-    low, high = row.get(f"{metric}_ci_low"), row.get(f"{metric}_ci_high")
-    return f"[{low:.3f}, {high:.3f}]" if pd.notna(low) and pd.notna(high) else ""
+from .results import interval_text, is_true
 
 
 def print_leaderboard(board, *, top: int = 5) -> None:
@@ -24,14 +15,14 @@ def print_leaderboard(board, *, top: int = 5) -> None:
         primary = sub["primary_metric"].iloc[0]
         print(f"\n{dataset} / {task}: {primary} (95 % CI over test units)")
         for _, row in sub.head(top).iterrows():
-            seeds = "1 (deterministic)" if _true(row.get("deterministic")) else f"{row['n_seeds']:.0f}"
+            seeds = "1 (deterministic)" if is_true(row.get("deterministic")) else f"{row['n_seeds']:.0f}"
             label = " / ".join(str(row[k]) for k in ("feature", "model", "loss", "predictor")
                                if row[k] not in ("-", "argmax", "categorical-crossentropy"))
-            tie = "  tied with best" if _true(row.get("tied_with_best")) and row["rank"] > 1 else ""
+            tie = "  tied with best" if is_true(row.get("tied_with_best")) and row["rank"] > 1 else ""
             print(f"  {row['rank']:>3.0f}  {label:<48} {row[primary + '_mean']:.3f} "
-                  f"{_interval(row, primary):<17} seeds {seeds}{tie}")
+                  f"{interval_text(row, primary):<17} seeds {seeds}{tie}")
         if "tied_with_best" in sub and sub["tied_with_best"].notna().any():
-            tied = sum(_true(v) for v in sub["tied_with_best"]) - 1
+            tied = sum(is_true(v) for v in sub["tied_with_best"]) - 1
             units = sub["n_test_units"].max()
             print(f"  {tied} of {len(sub) - 1} other rows are statistically tied with rank 1 (one-sided "
                   f"paired cluster bootstrap over {units:.0f} test units, Holm-corrected, 0.05)")

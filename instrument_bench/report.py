@@ -34,11 +34,6 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _interval(row, metric: str) -> str:
-    low, high = row.get(f"{metric}_ci_low"), row.get(f"{metric}_ci_high")
-    return f"[{low:.3f}, {high:.3f}]" if pd.notna(low) and pd.notna(high) else ""
-
-
 def _table(board: pd.DataFrame, kind: str) -> str:
     primary = board["primary_metric"].iloc[0]
     names = SINGLE_LABEL_METRICS if kind == "single-label" else MULTI_LABEL_METRICS
@@ -46,14 +41,14 @@ def _table(board: pd.DataFrame, kind: str) -> str:
     deterministic = board.get("deterministic", pd.Series(False, index=board.index))
     frame = pd.DataFrame({"rank": board["rank"],
                           "configuration": [fig.config_label(r) for _, r in board.iterrows()],
-                          "seeds": [f"{n:.0f}" + (" (deterministic)" if fig.is_true(d) else "")
+                          "seeds": [f"{n:.0f}" + (" (deterministic)" if results.is_true(d) else "")
                                     for n, d in zip(board["n_seeds"], deterministic)]})
     frame[primary] = board[f"{primary}_mean"].round(3)
-    frame["95 % CI"] = [_interval(row, primary) for _, row in board.iterrows()]
+    frame["95 % CI"] = [results.interval_text(row, primary) for _, row in board.iterrows()]
     if "seed_std" in board:
         frame["seed std"] = board["seed_std"].round(3)
     if "tied_with_best" in board:
-        frame["tied with best"] = ["yes" if fig.is_true(v) else "" for v in board["tied_with_best"]]
+        frame["tied with best"] = ["yes" if results.is_true(v) else "" for v in board["tied_with_best"]]
         frame["p vs best (Holm)"] = board.get("p_vs_best", pd.Series(np.nan, index=board.index)).round(4)
     for metric in metrics[1:]:
         frame[metric] = board[f"{metric}_mean"].round(3)
@@ -69,7 +64,7 @@ def conclusion(board: pd.DataFrame) -> str:
     """One sentence of what the data can tell apart in a dataset x task's ranking."""
     if "tied_with_best" not in board or not board["tied_with_best"].notna().any():
         return "No confidence intervals were computed (run with --resamples > 0, or instrument-bench stats)."
-    tied = [fig.is_true(v) for v in board["tied_with_best"]]
+    tied = [results.is_true(v) for v in board["tied_with_best"]]
     ranks = board["rank"].astype(int).tolist()
     n_tied = sum(tied)
     units = board["n_test_units"].max()
@@ -146,7 +141,7 @@ def _across(results_dir: Path, figures: Path) -> str:
         return ("<section id='across'><h2>Across datasets</h2><p>No feature x model ran on two or more "
                 "dataset x task pairs, so there is nothing to rank across datasets.</p></section>")
     pairwise = pairwise.set_index(pairwise.columns[0])
-    n, power = int(ranks["n_datasets"].iloc[0]), fig.is_true(ranks["low_power"].iloc[0])
+    n, power = int(ranks["n_datasets"].iloc[0]), results.is_true(ranks["low_power"].iloc[0])
     caption = (f"Average rank of each feature x model over {n} dataset x task pairs "
                f"({html.escape(str(ranks['datasets'].iloc[0]))}); Friedman p = "
                f"{ranks['friedman_p'].iloc[0]:.3g}; models not joined by a bar differ (Nemenyi, 0.05)."

@@ -83,6 +83,17 @@ def read_csv(path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=KEYS)
 
 
+def is_true(value) -> bool:
+    """True for a True read from a results CSV (False for False, NaN and empty)."""
+    return bool(pd.notna(value) and value)
+
+
+def interval_text(row, metric: str) -> str:
+    """``[low, high]`` of a leaderboard row's 95 % interval of ``metric`` (empty when it has none)."""
+    low, high = row.get(f"{metric}_ci_low"), row.get(f"{metric}_ci_high")
+    return f"[{low:.3f}, {high:.3f}]" if pd.notna(low) and pd.notna(high) else ""
+
+
 def read_runs(results_dir) -> pd.DataFrame:
     """The valid rows of ``runs.csv`` (torn or invalid rows left out: :func:`repair_runs` sets
     them aside)."""
