@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import uuid
 from contextlib import contextmanager
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -165,13 +166,16 @@ def read_done(path) -> dict | None:
 
 def library_versions(names) -> dict[str, str]:
     """Installed versions of the given distributions (``"absent"`` where not installed)."""
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
+    return {name: _version(name) for name in names}
+
+
+@lru_cache(maxsize=None)
+def _version(name: str) -> str:
+    """One distribution's version, looked up once per process (every cell's run key asks)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def git_commit() -> str:
