@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import uuid
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -169,7 +169,7 @@ def library_versions(names) -> dict[str, str]:
     return {name: _version(name) for name in names}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _version(name: str) -> str:
     """One distribution's version, looked up once per process (every cell's run key asks)."""
     try:
