@@ -3,8 +3,10 @@
 One fitted model gives one results row per predictor (each fitted on the valid split's scores,
 then applied to the test split's scores once). With ``groups`` (the recording of every valid and
 test window), window scores are averaged per recording first, so predictors and metrics count
-recordings. :func:`compute_cell` runs a whole :class:`CellJob` (in this process or on a Dask
-worker), saving the model and the test predictions; the caller writes the rows.
+recordings. A cell with targets (``test_on``) scores the same fitted model, with the same fitted
+predictors, on each target's test split too: one cross-source row per target and predictor.
+:func:`compute_cell` runs a whole :class:`CellJob` (in this process or on a Dask worker), saving
+the model and the test predictions; the caller writes the rows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .artifacts import MODELS_DIR, save_model, save_predictions
 from .config import TrainConfig
 from .errors import ConfigError, InstrumentBenchError, StorageError, lookup
 from .models import MODELS
-from .models.fitting import fit_model
+from .models.fitting import fit_model, score_model
 from .plan import PlannedCell, utc_now
 from .protocol.groups import aggregate_groups
 from .protocol.labels import encode_labels, kept_rows
@@ -31,6 +33,16 @@ from .protocol.metrics import (
     single_label_metrics,
 )
 from .protocol.predictors import MULTI_LABEL_PREDICTORS, PREDICTORS
+from .protocol.transfer import to_label_map
+
+
+def _metrics(task, y, pred, scores, label_map) -> tuple[dict, list]:
+    """The test metrics and per-class rows of one predictor's predictions."""
+    if task.kind == "multi-label":
+        return (multi_label_metrics(y, pred, scores),
+                per_class_multi_label(y, pred, scores, classes=label_map))
+    return (single_label_metrics(y, pred, n_classes=len(label_map)),
+            per_class_metrics(y, pred, classes=label_map))
 
 
 def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs: int,
@@ -82,13 +94,7 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
     for name in predictors:
         predictor = PREDICTORS[name]
         params = predictor.fit(valid_scores, y_valid, k=top_k, threshold=threshold)
-        pred = predictor.apply(scores, **params)
-        if multi_label:
-            metrics = multi_label_metrics(y_test, pred, scores)
-            classes = per_class_multi_label(y_test, pred, scores, classes=label_map)
-        else:
-            metrics = single_label_metrics(y_test, pred, n_classes=len(label_map))
-            classes = per_class_metrics(y_test, pred, classes=label_map)
+        metrics, classes = _metrics(task, y_test, predictor.apply(scores, **params), scores, label_map)
         rows.append({**metrics, **info, "predictor": name,
                      "predictor_params": json.dumps(params, sort_keys=True)})
         per_class.append(classes)
@@ -110,6 +116,18 @@ class FeatureFiles:
     def load(self) -> dict:
         """The feature arrays, memory-mapped (copied only where the task keeps a subset)."""
         return kept_rows({s: np.load(path, mmap_mode="r") for s, path in self.paths.items()}, self.keep)
+
+
+@dataclass(frozen=True)
+class TargetJob:
+    """A cross-source target of a cell: its test clips' features and family labels."""
+
+    dataset: str
+    X: object  # the arrays, a FeatureFiles, or the error that kept them from being computed
+    y: object
+    groups: object
+    clip_ids: list
+    units: dict  # clip id (and recording) -> independence unit
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,7 @@ class CellJob:
     threshold: float
     train_config: TrainConfig
     context: dict
+    targets: tuple = ()  # TargetJob of each test_on dataset
 
     @property
     def name(self) -> str:
@@ -157,16 +176,76 @@ def _save_model(job: CellJob, model, rows: list, outputs: dict) -> None:
         "versions": json.loads(job.context["versions"])})
 
 
+def score_target(job: CellJob, target: TargetJob, model, rows: list, *, label_map: list,
+                 input_shape: tuple) -> tuple[list, list]:
+    """The cross-source rows (one per predictor, fitted on the source's valid split) and per-class
+    rows of a fitted model on one target's test clips; saves their predictions."""
+    cell, task = job.cell, job.task
+    X = target.X
+    if isinstance(X, Exception):
+        raise X
+    X = X.load()["test"] if isinstance(X, FeatureFiles) else X
+    if X.shape[1:] != tuple(input_shape):
+        raise ConfigError(f"{target.dataset}: {job.spec.name} gives shape {X.shape[1:]}, the model was "
+                          f"fitted on {tuple(input_shape)} (clips of another length)")
+    aggregate = job.train_config.aggregate
+    scores = score_model(cell.model, model, X, multi_label=task.kind == "multi-label",
+                         window=rows[0].get("window_frames"), aggregate=aggregate)
+    y, kept = to_label_map(task, np.asarray(target.y), label_map)
+    scores, ids = scores[kept], [i for i, k in zip(target.clip_ids, kept) if k]
+    if target.groups is not None:
+        scores, y, ids = aggregate_groups(scores, y, np.asarray(target.groups)[kept], aggregate=aggregate)
+    key = f"{cell.model_key}-{target.dataset}"
+    save_predictions(job.results_dir, key, y_true=y, scores=scores, label_map=label_map, clip_ids=list(ids),
+                     units=[target.units[i] for i in ids])
+    out, per_class = [], []
+    for row in rows:
+        params = json.loads(row["predictor_params"])
+        pred = PREDICTORS[row["predictor"]].apply(scores, **params)
+        metrics, classes = _metrics(task, y, pred, scores, label_map)
+        out.append({**row, **metrics, "run_key": cell.target_keys[target.dataset][row["predictor"]],
+                    "test_dataset": target.dataset, "predictions_key": key, "n_test": len(y)})
+        per_class.append(classes)
+    return out, per_class
+
+
+def _target_rows(job: CellJob, model, rows: list, **how) -> tuple[list, list, list]:
+    """Every target's rows and per-class rows (a target that fails gives failed rows and a line)."""
+    out, per_class, lines = [], [], []
+    for target in job.targets:
+        try:
+            target_rows, classes = score_target(job, target, model, rows, **how)
+            lines.append(f"  -> {target.dataset}: " + ", ".join(
+                f"{r['predictor']} {job.task.primary_metric}={r[job.task.primary_metric]:.3f}"
+                for r in target_rows))
+        except StorageError:
+            raise
+        except (InstrumentBenchError, ValueError, OSError) as exc:
+            keys = job.cell.target_keys[target.dataset]
+            target_rows = [{**{k: r[k] for k in ("dataset", "task", "task_kind", "feature", "model",
+                                                 "loss", "seed", "primary_metric", "model_key",
+                                                 "deterministic", "predictor")},
+                            "status": "failed", "error": f"{target.dataset}: {exc}",
+                            "run_key": keys[r["predictor"]], "test_dataset": target.dataset}
+                           for r in rows]
+            classes = [[] for _ in rows]
+            lines.append(f"  -> {target.dataset}: FAILED: {exc}")
+        out += target_rows
+        per_class += classes
+    return out, per_class, lines
+
+
 def compute_cell(job: CellJob) -> dict:
     """Run one cell, save its predictions and model; return its rows (one per predictor), per-class
     rows, a log line and the error if it failed. Writes no results CSV (the parent does)."""
     cell, task, spec = job.cell, job.task, job.spec
     predictors = list(cell.keys)
-    base = {"status": "ok", "dataset": cell.dataset, "task": task.name, "task_kind": task.kind,
+    base = {"status": "ok", "dataset": cell.dataset, "test_dataset": cell.dataset, "task": task.name,
+            "task_kind": task.kind,
             "feature": spec.name, "model": cell.model, "loss": cell.loss, "seed": cell.seed,
             "primary_metric": task.primary_metric, "model_key": cell.model_key,
             "deterministic": MODELS[cell.model].deterministic}
-    error, n_features = None, 0
+    error, n_features, target_rows, target_classes = None, 0, [], []
     try:
         if isinstance(job.X, Exception):
             raise job.X
@@ -186,12 +265,17 @@ def compute_cell(job: CellJob) -> dict:
 
             for r in rows:
                 r["backend"] = keras.backend.backend()
+        if job.targets:
+            target_rows, target_classes, lines = _target_rows(
+                job, model, rows, label_map=outputs["label_map"], input_shape=X["train"].shape[1:])
+            line = "\n".join([line, *lines])
         test_ids = outputs.pop("clip_ids")
         test_ids = job.test_ids if test_ids is None else test_ids
         units = [job.test_units[i] for i in test_ids]
         save_predictions(job.results_dir, cell.model_key, **outputs, clip_ids=test_ids, units=units)
         if job.save_models:
             _save_model(job, model, rows, outputs)
+        rows, per_class = rows + target_rows, per_class + target_classes
     except StorageError:  # the disk is full or read-only: stop the run, not just this cell
         raise
     except (InstrumentBenchError, ValueError, OSError) as exc:
@@ -209,7 +293,7 @@ def compute_cell(job: CellJob) -> dict:
         "cell_versions": json.dumps(cell.config["libraries"], sort_keys=True),
         **job.context, "utc_time": utc_now(),
     }
-    rows = [{**r, **shared} for r in rows]
+    rows = [{**r, **shared, **({"n_test": r["n_test"]} if "n_test" in r else {})} for r in rows]
     class_rows = [{"run_key": r["run_key"], **{k: r[k] for k in results.GROUP}, "seed": cell.seed, **pc}
                   for r, classes in zip(rows, per_class) for pc in classes]
     return {"rows": rows, "per_class": class_rows, "line": line, "error": error}

@@ -16,7 +16,7 @@ from .features import FEATURES
 from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
 from .parallel import EXECUTORS
-from .printing import print_leaderboard, print_plan
+from .printing import print_leaderboard, print_plan, skipped_lines
 from .protocol.predictors import PREDICTORS
 from .protocol.tasks import TASKS
 
@@ -217,8 +217,8 @@ def cmd_run(args) -> int:
     print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
           f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
           f"leaderboard: {options.results_dir / 'leaderboard.csv'}")
-    for name, reason in {**summary.skipped_datasets, **summary.skipped_tasks}.items():
-        print(f"skipped {name}: {reason}")
+    for line in skipped_lines(summary):
+        print(line)
     for cell, error in summary.failed:
         print(f"failed {cell}: {error}", file=sys.stderr)
     return 1 if summary.failed else 0

@@ -85,6 +85,8 @@ class Experiment:
     Multi-label tasks also cross ``losses`` (Keras models; default ``bce``) and give one row per
     predictor in ``predictors`` (default: all four); ``top_k`` and ``threshold`` parametrise the
     predictors.
+    ``test_on`` names other datasets whose test split every fitted model is also scored on, once,
+    through the shared NSynth family vocabulary (cross-source rows, ``test_dataset``).
     """
 
     dataset: str
@@ -95,6 +97,7 @@ class Experiment:
     predictors: tuple = ()
     top_k: int = 3
     threshold: float = 0.5
+    test_on: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,8 @@ def load_suite(name_or_path: str) -> Suite:
         dataset=block["dataset"], tasks=tuple(block["tasks"]), features=tuple(block["features"]),
         models=tuple(block["models"]), losses=tuple(block.get("losses", ())),
         predictors=tuple(block.get("predictors", ())), top_k=block.get("top_k", 3),
-        threshold=float(block.get("threshold", 0.5))) for block in blocks)
+        threshold=float(block.get("threshold", 0.5)), test_on=tuple(block.get("test_on", ())))
+        for block in blocks)
     return Suite(name=raw.get("name", path.stem), experiments=experiments, seeds=raw.get("seeds", 3),
                  description=raw.get("description", ""), keras=dict(raw.get("keras", {})),
                  datasets={name: dict(opts) for name, opts in raw.get("datasets", {}).items()},

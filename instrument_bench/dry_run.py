@@ -9,7 +9,8 @@ from .errors import DatasetError
 from .plan import feature_cells, validate_suite
 from .protocol.labels import task_view
 from .protocol.tasks import TASKS
-from .runner import RunSummary, load_for
+from .protocol.transfer import target_view
+from .runner import RunSummary, load_for, load_targets
 
 
 def _timings(results_dir) -> dict:
@@ -53,18 +54,24 @@ def dry_run(suite: Suite, options: RunOptions, *, progress: bool = True, log=pri
         except DatasetError as exc:
             summary.skipped_datasets[exp.dataset] = str(exc)
             continue
+        targets = load_targets(exp, suite, options, summary=summary, say=log, loaded=loaded, broken=broken,
+                               progress=progress)
         for task_name in exp.tasks:
             try:
                 task = task_view(TASKS[task_name], dataset).task
+                views = [target_view(task, target) for target in targets.values()]
             except DatasetError as exc:
                 summary.skipped_tasks[f"{dataset.name}/{task_name}"] = str(exc)
                 continue
             for feature in exp.features:
                 for cell in feature_cells(exp, dataset, task, feature, seeds=options.seeds,
-                                          train_config=train_config):
+                                          train_config=train_config, targets=views):
                     seconds = next((timings[k] for k in ((cell.dataset, feature, cell.model),
                                                          (feature, cell.model), (cell.model,))
                                     if k in timings), None)
-                    cells.append({"name": cell.name, "keys": cell.keys, "model_key": cell.model_key,
-                                  "done": set(cell.keys.values()) <= done, "seconds": seconds})
-    return {"cells": cells, "skipped": {**summary.skipped_datasets, **summary.skipped_tasks}}
+                    keys = {**cell.keys, **{f"{p}->{t}": k for t, by in cell.target_keys.items()
+                                            for p, k in by.items()}}
+                    cells.append({"name": cell.name, "keys": keys, "model_key": cell.model_key,
+                                  "done": cell.all_keys <= done, "seconds": seconds})
+    return {"cells": cells, "skipped": {**summary.skipped_datasets, **summary.skipped_tasks,
+                                        **summary.skipped_targets}}

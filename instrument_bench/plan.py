@@ -11,24 +11,25 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import __version__
 from .datasets import DATASETS
-from .errors import lookup
+from .errors import SuiteError, lookup
 from .features import FEATURES
 from .models import MODELS
 from .models.keras.losses import LOSSES
 from .protocol.predictors import MULTI_LABEL_PREDICTORS, PREDICTORS
 from .protocol.tasks import TASKS
+from .protocol.transfer import FAMILY_TASKS
 from .settings import check_dataset_options
 from .storage import git_commit, library_versions
 
 VERSIONED = ("numpy", "scikit-learn", "xgboost", "librosa", "essentia", "pandas", "keras", "tensorflow")
 # Bump on any change that can move a number (the protocol, a metric, a default, a feature's code):
 # every cell's run key changes, so nothing computed before is reused or averaged with new rows.
-PROTOCOL_VERSION = "2"
+PROTOCOL_VERSION = "3"  # 3: padding- and level-free statistics features, cross-source rows
 
 
 def validate_suite(suite) -> None:
@@ -47,6 +48,13 @@ def validate_suite(suite) -> None:
             lookup(FEATURES, name, kind="feature")
         for name in exp.models:
             lookup(MODELS, name, kind="model")
+        for name in exp.test_on:
+            lookup(DATASETS, name, kind="dataset")
+        other = [t for t in exp.tasks if t not in FAMILY_TASKS]
+        if exp.test_on and other:
+            raise SuiteError(f"{suite.source or suite.name}: experiment on {exp.dataset} names test_on = "
+                             f"{list(exp.test_on)} but task(s) {', '.join(other)} are not on NSynth's "
+                             f"families; cross-source experiments take {', '.join(FAMILY_TASKS)}")
 
 
 def run_context() -> dict:
@@ -121,6 +129,12 @@ class PlannedCell:
     seed: int
     config: dict
     keys: dict
+    target_keys: dict = field(default_factory=dict)  # {target dataset: {predictor: run key}}
+
+    @property
+    def all_keys(self) -> set:
+        """The run keys of every row the cell gives (its own test split and each target's)."""
+        return {*self.keys.values(), *(k for keys in self.target_keys.values() for k in keys.values())}
 
     @property
     def name(self) -> str:
@@ -134,8 +148,13 @@ class PlannedCell:
         return run_key(**self.config)
 
 
-def feature_cells(exp, dataset, task, feature: str, *, seeds: int, train_config) -> list[PlannedCell]:
-    """The cells of one task and feature of an experiment on a loaded dataset, in run order."""
+def feature_cells(exp, dataset, task, feature: str, *, seeds: int, train_config,
+                  targets=()) -> list[PlannedCell]:
+    """The cells of one task and feature of an experiment on a loaded dataset, in run order.
+
+    ``targets`` (:class:`~.protocol.transfer.TargetView`, one per loaded ``test_on`` dataset) add
+    a cross-source row per predictor, keyed by the cell and the target's data version and split.
+    """
     spec, split_hash, cells = FEATURES[feature], dataset.split_hash(), []
     for model_name in exp.models:
         losses, predictors = cell_plan(exp, task, model_name)
@@ -143,9 +162,13 @@ def feature_cells(exp, dataset, task, feature: str, *, seeds: int, train_config)
             config = cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss)
             keys = {p: run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold)
                     for p in predictors}
+            target_keys = {t.dataset: {p: run_key(**config, predictor=p, top_k=exp.top_k,
+                                                  threshold=exp.threshold, test_dataset=t.dataset,
+                                                  test_version=t.version, test_split_hash=t.split_hash)
+                                       for p in predictors} for t in targets}
             cells.append(PlannedCell(dataset=dataset.name, task=task.name, feature=spec.name,
                                      model=model_name, loss=config.get("loss", "-"), seed=seed,
-                                     config=config, keys=keys))
+                                     config=config, keys=keys, target_keys=target_keys))
     return cells
 
 

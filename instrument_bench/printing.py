@@ -3,7 +3,7 @@ dry run."""
 
 from __future__ import annotations
 
-from .results import interval_text, is_true
+from .results import BLOCK, interval_text, is_true
 
 
 def print_leaderboard(board, *, top: int = 5) -> None:
@@ -11,9 +11,10 @@ def print_leaderboard(board, *, top: int = 5) -> None:
     data cannot tell from the best."""
     if board.empty:
         return
-    for (dataset, task), sub in board.groupby(["dataset", "task"], sort=False):
+    for (dataset, task, test_dataset), sub in board.groupby(BLOCK, sort=False):
         primary = sub["primary_metric"].iloc[0]
-        print(f"\n{dataset} / {task}: {primary} (95 % CI over test units)")
+        tested = f" -> tested on {test_dataset}" if test_dataset != dataset else ""
+        print(f"\n{dataset} / {task}{tested}: {primary} (95 % CI over test units)")
         for _, row in sub.head(top).iterrows():
             seeds = "1 (deterministic)" if is_true(row.get("deterministic")) else f"{row['n_seeds']:.0f}"
             label = " / ".join(str(row[k]) for k in ("feature", "model", "loss", "predictor")
@@ -26,6 +27,24 @@ def print_leaderboard(board, *, top: int = 5) -> None:
             units = sub["n_test_units"].max()
             print(f"  {tied} of {len(sub) - 1} other rows are statistically tied with rank 1 (one-sided "
                   f"paired cluster bootstrap over {units:.0f} test units, Holm-corrected, 0.05)")
+
+
+def skipped_lines(summary) -> list[str]:
+    """One line per skipped dataset (naming the cross-source rows it takes with it), task and
+    cross-source pair."""
+    pairs = {}
+    for key, reason in summary.skipped_targets.items():
+        target = key.rsplit(" -> ", 1)[-1]
+        if summary.skipped_datasets.get(target) == reason:
+            pairs.setdefault(target, []).append(key)
+    lines = [f"skipped {name}" + (f" (and the cross-source rows {', '.join(pairs[name])})"
+                                  if name in pairs else "") + f": {reason}"
+             for name, reason in summary.skipped_datasets.items()]
+    lines += [f"skipped {name}: {reason}" for name, reason in summary.skipped_tasks.items()]
+    folded = {k for keys in pairs.values() for k in keys}
+    lines += [f"skipped cross-source {key}: {reason}" for key, reason in summary.skipped_targets.items()
+              if key not in folded]
+    return lines
 
 
 def print_plan(plan: dict, options) -> int:

@@ -18,7 +18,7 @@ from filelock import FileLock
 
 from .artifacts import load_predictions
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
-from .runs_file import KEYS, parse_runs, rejected_frame
+from .runs_file import BLOCK, GROUP, KEYS, parse_runs, rejected_frame
 from .stats.ranks import rank_across
 from .stats.significance import RESAMPLES, add_statistics
 from .storage import atomic_write, storage_error
@@ -30,8 +30,8 @@ PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
 RANKS = "ranks.csv"
 RANKS_PAIRWISE = "ranks_pairwise.csv"
-GROUP = ["dataset", "task", "feature", "model", "loss", "predictor"]
-# what rows written before a column existed mean by it
+__all__ = ["BLOCK", "GROUP"]
+# what rows written before a column existed mean by it (test_dataset: the training set itself)
 GROUP_DEFAULTS = {"loss": "-", "predictor": "argmax"}
 COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes", "params_count", "epochs_trained")
 SELECTION_COLUMNS = ("valid_score",)
@@ -213,10 +213,14 @@ def current_rows(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with ``loss`` / ``predictor`` filled in for rows written before they existed."""
+    """A copy of ``frame`` with ``loss`` / ``predictor`` / ``test_dataset`` filled in for rows written
+    before they existed."""
     frame = frame.copy()
     for column, default in GROUP_DEFAULTS.items():
         frame[column] = frame[column].fillna(default) if column in frame else default
+    if "dataset" in frame:
+        frame["test_dataset"] = (frame["test_dataset"].fillna(frame["dataset"]) if "test_dataset" in frame
+                                 else frame["dataset"])
     return frame
 
 
@@ -231,7 +235,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        One row per group with ``rank`` (1 = best within its dataset and task), ``n_seeds``,
+        One row per group with ``rank`` (1 = best within its dataset, task and test dataset), ``n_seeds``,
         ``primary_metric`` and ``<metric>_mean`` / ``<metric>_std`` columns.
     """
     ok = current_rows(runs)
@@ -252,8 +256,10 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
         board[f"{metric}_std"] = grouped[metric].std(ddof=0)
     board = board.reset_index().dropna(axis=1, how="all")
     board["primary_mean"] = [row[f"{row['primary_metric']}_mean"] for _, row in board.iterrows()]
-    board = board.sort_values(["dataset", "task", "primary_mean"], ascending=[True, True, False])
-    board.insert(0, "rank", board.groupby(["dataset", "task"]).cumcount() + 1)
+    board = board.assign(_cross=board["test_dataset"] != board["dataset"])
+    board = board.sort_values(["dataset", "task", "_cross", "test_dataset", "primary_mean"],
+                              ascending=[True, True, True, True, False]).drop(columns="_cross")
+    board.insert(0, "rank", board.groupby(BLOCK).cumcount() + 1)
     return board.drop(columns="primary_mean").reset_index(drop=True)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import results
 from .cell import CellJob, FeatureFiles, compute_cell
 from .config import RunOptions, Suite, TrainConfig, data_home
+from .cross_source import target_jobs, target_views
 from .datasets.loading import load_dataset, without_bad_clips
 from .errors import (
     BadClipsError,
@@ -41,6 +42,7 @@ class RunSummary:
     failed: list = field(default_factory=list)
     skipped_datasets: dict = field(default_factory=dict)
     skipped_tasks: dict = field(default_factory=dict)
+    skipped_targets: dict = field(default_factory=dict)  # "source -> target": why not scored
 
 
 def skip_bad_clips(dataset, *, results_dir, jobs: int = 1, progress: bool = True, log=print):
@@ -87,8 +89,9 @@ def _features(dataset, spec, view, *, options, progress, executor):
 
 
 def _run_experiment(exp, dataset, *, options, train_config, done, context, summary, log, progress, bar,
-                    executor):
-    """Every cell of one experiment block on its loaded dataset (finished cells are skipped)."""
+                    executor, targets=None):
+    """Every cell of one experiment block on its loaded dataset (finished cells are skipped);
+    ``targets`` are the loaded ``test_on`` datasets."""
     remote = executor.distributed
     for task_name in exp.tasks:
         try:
@@ -101,24 +104,28 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
         test_ids = [c.clip_id for c in view.clips["test"]]
         test_units = {key: dataset.unit_of(c) for c in view.clips["test"]
                       for key in (c.clip_id, c.meta.get("group", c.clip_id))}
+        views = target_views(view.task, targets or {}, source=dataset.name, summary=summary, log=log)
         for feature_name in exp.features:
-            spec, X, jobs = FEATURES[feature_name], None, []
+            spec, X, jobs, targets_of_cell = FEATURES[feature_name], None, [], ()
             for cell in feature_cells(exp, dataset, view.task, feature_name, seeds=options.seeds,
-                                      train_config=train_config):
-                if set(cell.keys.values()) <= done:
+                                      train_config=train_config, targets=[v for _, v in views]):
+                if cell.all_keys <= done:
                     summary.cached += 1
                     bar.update()
                     continue
                 if X is None:  # a feature that cannot be computed fails its cells, not the run
                     X = _features(dataset, spec, view, options=options, progress=progress,
                                   executor=executor)
+                    targets_of_cell = target_jobs(views, spec, options=options, progress=progress,
+                                                  executor=executor)
                 job = CellJob(
                     cell=cell, task=view.task, spec=spec, X=X, y=view.y, groups=view.groups,
                     test_ids=test_ids, test_units=test_units, sample_rate=dataset.sample_rate,
                     clip_seconds=dataset.clip_seconds,
                     results_dir=str(options.results_dir), n_jobs=1 if remote else options.jobs,
                     save_models=options.save_models, verbose=options.verbose, top_k=exp.top_k,
-                    threshold=exp.threshold, train_config=train_config, context=context)
+                    threshold=exp.threshold, train_config=train_config, context=context,
+                    targets=targets_of_cell)
                 if remote:
                     jobs.append(job)
                     continue
@@ -129,22 +136,41 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                 bar.update()
 
 
-def load_for(exp, suite, options, *, loaded, broken, summary, progress, say):
-    """The experiment's dataset, loaded once per run; raises the error that keeps it from loading."""
-    if exp.dataset in summary.skipped_datasets:
-        raise DatasetNotFoundError(summary.skipped_datasets[exp.dataset])
-    if exp.dataset in broken:
-        raise broken[exp.dataset]
-    if exp.dataset not in loaded:
-        dataset = load_dataset(exp.dataset, options=suite.datasets.get(exp.dataset, {}),
+def load_for(exp, suite, options, *, loaded, broken, summary, progress, say, name=None):
+    """The experiment's dataset (or the dataset ``name``), loaded once per run; raises the error
+    that keeps it from loading."""
+    name = name or exp.dataset
+    if name in summary.skipped_datasets:
+        raise DatasetNotFoundError(summary.skipped_datasets[name])
+    if name in broken:
+        raise broken[name]
+    if name not in loaded:
+        dataset = load_dataset(name, options=suite.datasets.get(name, {}),
                                data_root=options.data_root, jobs=options.jobs, progress=progress)
         for note in dataset.notes:
             say(f"{dataset.name}: {note}")
         if options.on_bad_clip == "skip":
             dataset = skip_bad_clips(dataset, results_dir=options.results_dir, jobs=options.jobs,
                                      progress=progress, log=say)
-        loaded[exp.dataset] = dataset
-    return loaded[exp.dataset]
+        loaded[name] = dataset
+    return loaded[name]
+
+
+def load_targets(exp, suite, options, *, summary, say, **state) -> dict:
+    """The loaded ``test_on`` datasets of an experiment; one that cannot be loaded is reported in
+    one line (with the reason: the install command of a missing SoundFont) and left out."""
+    targets = {}
+    for name in exp.test_on:
+        try:
+            targets[name] = load_for(exp, suite, options, summary=summary, say=say, name=name, **state)
+        except DatasetError as exc:
+            if isinstance(exc, DatasetNotFoundError):  # not looked for again by its own experiments
+                summary.skipped_datasets.setdefault(name, str(exc))
+            key = f"{exp.dataset} -> {name}"
+            if key not in summary.skipped_targets:
+                summary.skipped_targets[key] = str(exc)
+                say(f"skipped cross-source {key}: {exc}")
+    return targets
 
 
 def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=print) -> RunSummary:
@@ -207,9 +233,11 @@ def run_suite(suite: Suite, options: RunOptions, *, progress: bool = True, log=p
                     continue
                 if first:
                     results.forget_failures(results_dir, dataset=exp.dataset, kind="dataset")
+                targets = load_targets(exp, suite, options, summary=summary, say=say, loaded=loaded,
+                                       broken=broken, progress=progress)
                 _run_experiment(exp, dataset, options=options, train_config=train_config, done=done,
                                 context=context, summary=summary, log=say, progress=progress, bar=bar,
-                                executor=executor)
+                                executor=executor, targets=targets)
     finally:
         executor.close()
     results.write_leaderboard(results_dir, resamples=options.resamples, progress=progress)

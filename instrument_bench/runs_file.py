@@ -24,6 +24,10 @@ from .errors import InstrumentBenchError
 REQUIRED = ("run_key", "status", "dataset", "task", "feature", "model", "seed", "utc_time")
 RUN_KEY = re.compile(r"^[0-9a-f]{16}$")
 KEYS = {"run_key": str, "model_key": str}  # hex keys that happen to look like numbers stay text
+# a leaderboard row: one per GROUP; rows are ranked within a BLOCK (the training set, the task and
+# the test set: cross-source rows are ranked apart from in-source ones)
+GROUP = ["dataset", "task", "test_dataset", "feature", "model", "loss", "predictor"]
+BLOCK = ["dataset", "task", "test_dataset"]
 
 
 class ResultsError(InstrumentBenchError):

@@ -72,6 +72,7 @@ EXPERIMENT_RULES = {  # Experiment's fields
     "predictors": (lambda v: _names(v, required=False), NAMES),
     "top_k": (_whole, WHOLE),
     "threshold": (lambda v: _number(v) and 0 < v < 1, "must be a number between 0 and 1, exclusive"),
+    "test_on": (lambda v: _names(v, required=False), NAMES),
 }
 
 

@@ -32,6 +32,8 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 from ..config import dataset_root
 from ..errors import ConfigError, DatasetError
 from .base import Dataset, audio_seconds, safe_path, windowed_clips
+from .families import FamilyMap
+from .gm import NSYNTH_FAMILIES
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".caf", ".w64"}
 LABELS_CSV = "labels.csv"
@@ -167,7 +169,7 @@ def check_options(options: dict) -> None:
 
 def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.0,
                 hop_seconds: float | None = None, test_fraction: float = 0.2, valid_fraction: float = 0.1,
-                sample_rate: int = 16000) -> Dataset:
+                sample_rate: int = 16000, families: dict | None = None, test_only: bool = False) -> Dataset:
     """Read a folder of recordings into windowed, group-split clips.
 
     Parameters
@@ -182,6 +184,12 @@ def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.
         Shares of the groups held out for test and valid, in (0, 1), summing below 1.
     sample_rate : int
         Rate features read the audio at.
+    families : dict, optional
+        Each label's NSynth family (or "" for none): the folder's map onto the shared vocabulary,
+        which cross-source experiments (``test_on``) score it through.
+    test_only : bool
+        Every recording goes to the test split and no class is left out: a folder that is only
+        scored by models trained elsewhere (``test_on``).
 
     Raises
     ------
@@ -202,7 +210,8 @@ def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.
     multi_label = (root / LABELS_CSV).is_file()
     files = _labels_csv(root) if multi_label else _class_folders(root)
     groups = [group_of(path, pattern) for path, _ in files]
-    dropped = small_classes([labels for _, labels in files], groups)
+    family_map = _family_map(families, root)
+    dropped = {} if test_only else small_classes([labels for _, labels in files], groups)
     kept = [(path, [c for c in labels if c not in dropped], group)
             for (path, labels), group in zip(files, groups)]
     kept = [row for row in kept if row[1]]  # a file left with no label is left out
@@ -212,8 +221,9 @@ def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.
                            "each of train, valid and test (give more files or a --group-by pattern with "
                            "more groups)")
     files, groups = [(path, labels) for path, labels, _ in kept], [group for *_, group in kept]
-    splits = assign_splits([labels[0] for _, labels in files], groups, test_fraction=test_fraction,
-                           valid_fraction=valid_fraction)
+    splits = ["test"] * len(files) if test_only else assign_splits(
+        [labels[0] for _, labels in files], groups, test_fraction=test_fraction,
+        valid_fraction=valid_fraction)
     clips = []
     for (path, labels), group, split in zip(files, groups, splits):
         item = path.relative_to(root).as_posix()
@@ -224,19 +234,38 @@ def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.
                                 hop=hop_seconds or window_seconds)
     note = f"{DROPPED}{json.dumps(dropped, separators=(',', ':'))}" if dropped else ""
     version = (f"{'csv' if multi_label else 'folders'}{note}-group{group_by or ''}-window{window_seconds:g}-"
-               f"hop{hop_seconds or window_seconds:g}-test{test_fraction:g}-valid{valid_fraction:g}")
+               f"hop{hop_seconds or window_seconds:g}-test{test_fraction:g}-valid{valid_fraction:g}"
+               + ("-test-only" if test_only else ""))
     notes = tuple(f"class {label!r} left out: its files make {n} group(s); a class needs at least "
                   f"{MIN_GROUPS} (one for each of train, valid and test)" for label, n in dropped.items())
     return Dataset(name="audio-folder", root=root, sample_rate=sample_rate, clips=tuple(clips),
                    version=version, clip_seconds=float(window_seconds), unit_field="source_group",
-                   notes=notes)
+                   notes=notes, family_map=family_map)
+
+
+def _family_map(families, root) -> FamilyMap | None:
+    """The folder's family map from its ``families`` option (labels it does not list are errors
+    when a cross-source experiment reads them)."""
+    if families is None:
+        return None
+    if not isinstance(families, dict) or not all(isinstance(v, str) for v in families.values()):
+        raise ConfigError(f"audio-folder option families = {families!r}: must be a table of label = "
+                          "\"family\" (an NSynth family, or \"\" for none)")
+    bad = sorted(v for v in families.values() if v and v not in NSYNTH_FAMILIES)
+    if bad:
+        raise ConfigError(f"audio-folder option families: {', '.join(map(repr, bad))} are not NSynth "
+                          f"families ({', '.join(NSYNTH_FAMILIES)}) for {root}")
+    return FamilyMap("labels" if (Path(root) / LABELS_CSV).is_file() else "label",
+                     {k: v or None for k, v in families.items()})
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True, root=None,
          group_by: str | None = None, window_seconds: float = 3.0, hop_seconds: float | None = None,
-         test_fraction: float = 0.2, valid_fraction: float = 0.1, sample_rate: int = 16000) -> Dataset:
+         test_fraction: float = 0.2, valid_fraction: float = 0.1, sample_rate: int = 16000,
+         families: dict | None = None, test_only: bool = False) -> Dataset:
     """Load a folder of recordings from ``root`` or ``<data root>/audio-folder`` (the options are
     :func:`read_layout`'s, named here so that a suite's are checked before a run)."""
     return read_layout(dataset_root("audio-folder", data_root=data_root, root=root), group_by=group_by,
                        window_seconds=window_seconds, hop_seconds=hop_seconds, test_fraction=test_fraction,
-                       valid_fraction=valid_fraction, sample_rate=sample_rate)
+                       valid_fraction=valid_fraction, sample_rate=sample_rate, families=families,
+                       test_only=test_only)

@@ -75,6 +75,9 @@ class Dataset:
     notes : tuple of str
         What the loader left out or changed, and why (a class with too few recordings): ``run``
         prints them when the dataset loads and ``validate`` lists them as warnings.
+    family_map : FamilyMap, optional
+        How its labels map to NSynth families, where the loader sets one (an audio folder's
+        ``families`` option); otherwise its module's ``FAMILY_MAP`` applies.
     """
 
     name: str
@@ -85,6 +88,7 @@ class Dataset:
     clip_seconds: float | None = None
     unit_field: str = ""
     notes: tuple = ()
+    family_map: object = None
 
     def unit_of(self, clip) -> str:
         """The independence unit of ``clip`` (see ``unit_field``)."""

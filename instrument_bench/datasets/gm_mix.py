@@ -38,9 +38,11 @@ from ..config import data_home as default_data_home
 from ..parallel import parallel_map
 from ..storage import atomic_dir, done_with, mark_done
 from . import gm, musicnet
+from .families import FamilyMap, gm_code_families
 from .render import render_midi
 
 VERSION = "1"
+FAMILY_MAP = FamilyMap("instruments", gm_code_families())  # MusicNet codes, GM program + 1
 SAMPLE_RATE = 44100  # MusicNet's rate
 N_PIECES = 60
 N_TEST = 12

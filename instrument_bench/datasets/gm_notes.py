@@ -8,6 +8,12 @@ The split is instrument-disjoint as NSynth's is: within every family the program
 a fixed seed and a quarter (at least one) go to test, one to valid, the rest to train.
 The data is rendered once into ``<data home>/gm-notes/v<VERSION>``; changing anything that alters
 the audio or metadata must bump ``VERSION`` so that the data is rendered again.
+
+``gm-notes-fluidr3`` renders the same programs, notes and split from a second SoundFont,
+``FluidR3_GM.sf2`` (Debian's ``fluid-soundfont-gm``; any SF2 file can be named with its
+``soundfont`` option), into ``<data home>/gm-notes-fluidr3/v<VERSION>-<SoundFont hash>``: a model
+fitted on one source and tested on the other's test split meets programs and a sound source it has
+never heard. ``gm-notes`` itself is TimGM6mb only, so its leaderboard is the same on every machine.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import numpy as np
 import soundfile as sf
 
 from ..config import data_home as default_data_home
+from ..errors import DatasetNotFoundError
 from ..parallel import parallel_map
 from ..storage import atomic_dir, done_with, mark_done
 from . import gm
 from .nsynth import read_layout
 from .qualities import derive_qualities
-from .render import render_notes
+from .render import render_notes, soundfont_fingerprint
 
 VERSION = "1"
 SAMPLE_RATE = 16000
@@ -36,6 +43,8 @@ GAIN = 2.0  # fixed gain on every render (TimGM6mb renders peak near 0.15); velo
 SPLIT_SEED = 2017
 MIN_PEAK = 1e-4  # a render quieter than this (no sample zone for the key) is left out
 MARKER = "gm-notes.json"
+FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+FLUIDR3_INSTALL = "sudo apt-get install fluid-soundfont-gm"
 
 
 def assign_splits(programs, *, seed: int = SPLIT_SEED) -> dict[int, str]:
@@ -71,9 +80,9 @@ def instrument_str(program: int) -> str:
     return f"{gm.family_of(program)}_{gm.source_of(program)}_{program:03d}"
 
 
-def _render_program(program: int, notes, audio_dir: Path) -> tuple[dict, list]:
+def _render_program(program: int, notes, audio_dir: Path, soundfont=None) -> tuple[dict, list]:
     clips = render_notes(program=program, notes=notes, sample_rate=SAMPLE_RATE,
-                         note_seconds=NOTE_SECONDS, clip_seconds=CLIP_SECONDS)
+                         note_seconds=NOTE_SECONDS, clip_seconds=CLIP_SECONDS, soundfont=soundfont)
     family, source = gm.family_of(program), gm.source_of(program)
     examples, dropped = {}, []
     for (pitch, velocity), audio in zip(notes, clips):
@@ -109,13 +118,16 @@ def _program_name(program: int) -> str:
     return pretty_midi.program_to_instrument_name(program)
 
 
-def _settings(programs, n_pitches, velocities) -> dict:
-    return {"version": VERSION, "programs": list(programs), "n_pitches": n_pitches,
-            "velocities": list(velocities), "sample_rate": SAMPLE_RATE, "split_seed": SPLIT_SEED}
+def _settings(programs, n_pitches, velocities, soundfont=None) -> dict:
+    settings = {"version": VERSION, "programs": list(programs), "n_pitches": n_pitches,
+                "velocities": list(velocities), "sample_rate": SAMPLE_RATE, "split_seed": SPLIT_SEED}
+    if soundfont:  # TimGM6mb renders keep the settings they always had
+        settings["soundfont"] = soundfont_fingerprint(soundfont)
+    return settings
 
 
 def render_dataset(root, *, programs=None, n_pitches: int = N_PITCHES, velocities=VELOCITIES,
-                   jobs: int = 1, progress: bool = True) -> Path:
+                   jobs: int = 1, progress: bool = True, soundfont=None) -> Path:
     """Render gm-notes into ``root`` (NSynth layout), replacing anything there.
 
     Rendering happens in a sibling temporary folder that is renamed into place at the end, so an
@@ -135,16 +147,19 @@ def render_dataset(root, *, programs=None, n_pitches: int = N_PITCHES, velocitie
         Worker processes.
     progress : bool
         Show a progress bar.
+    soundfont : str or Path, optional
+        The SF2 file to render (default: TimGM6mb, inside pretty_midi).
     """
     root = Path(root)
     programs = list(programs if programs is not None else gm.all_programs())
     splits = assign_splits(programs)
+    what = "gm-notes" + (f" from {Path(soundfont).name}" if soundfont else "")
     with atomic_dir(root) as tmp:
         for split in ("train", "valid", "test"):
             (tmp / f"nsynth-{split}" / "audio").mkdir(parents=True)
         tasks = [(p, note_plan(p, n_pitches=n_pitches, velocities=velocities),
-                  tmp / f"nsynth-{splits[p]}" / "audio") for p in programs]
-        results = parallel_map(_render_program, tasks, jobs=jobs, desc="rendering gm-notes",
+                  tmp / f"nsynth-{splits[p]}" / "audio", soundfont) for p in programs]
+        results = parallel_map(_render_program, tasks, jobs=jobs, desc=f"rendering {what}",
                                unit="program", progress=progress)
         per_split = {"train": {}, "valid": {}, "test": {}}
         dropped = []
@@ -154,20 +169,20 @@ def render_dataset(root, *, programs=None, n_pitches: int = N_PITCHES, velocitie
         for split, examples in per_split.items():
             (tmp / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=1,
                                                                               sort_keys=True))
-        mark_done(tmp / MARKER, {**_settings(programs, n_pitches, velocities), "dropped": dropped,
+        mark_done(tmp / MARKER, {**_settings(programs, n_pitches, velocities, soundfont), "dropped": dropped,
                                  "counts": {s: len(e) for s, e in per_split.items()}})
     return root
 
 
 def ensure_rendered(root, *, programs=None, n_pitches: int = N_PITCHES, velocities=VELOCITIES,
-                    jobs: int = 1, progress: bool = True) -> Path:
+                    jobs: int = 1, progress: bool = True, soundfont=None) -> Path:
     """Render gm-notes into ``root`` unless a complete render with the same settings is there."""
     root = Path(root)
     programs = list(programs if programs is not None else gm.all_programs())
-    if done_with(root / MARKER, _settings(programs, n_pitches, velocities)):
+    if done_with(root / MARKER, _settings(programs, n_pitches, velocities, soundfont)):
         return root
     return render_dataset(root, programs=programs, n_pitches=n_pitches, velocities=velocities,
-                          jobs=jobs, progress=progress)
+                          jobs=jobs, progress=progress, soundfont=soundfont)
 
 
 def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True):
@@ -175,3 +190,25 @@ def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True
     home = Path(data_home) if data_home else default_data_home()
     root = ensure_rendered(home / "gm-notes" / f"v{VERSION}", jobs=jobs, progress=progress)
     return read_layout(root, name="gm-notes", version=VERSION)
+
+
+def load_fluidr3(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True,
+                 soundfont: str = FLUIDR3):
+    """Load ``gm-notes-fluidr3``: gm-notes' programs, notes and split rendered from another
+    SoundFont (``soundfont``: an SF2 file, by default Debian's FluidR3_GM), rendering it first.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        The SoundFont file is not there (with the command that installs FluidR3_GM).
+    """
+    path = Path(soundfont).expanduser()
+    if not path.is_file():
+        hint = f"install it with `{FLUIDR3_INSTALL}`" if str(path) == FLUIDR3 else "check the path"
+        raise DatasetNotFoundError(f"SoundFont {path} not found; {hint} (or name any SF2 file with "
+                                   "soundfont = PATH in [datasets.gm-notes-fluidr3])")
+    home = Path(data_home) if data_home else default_data_home()
+    version = f"{VERSION}-{soundfont_fingerprint(path)}"
+    root = ensure_rendered(home / "gm-notes-fluidr3" / f"v{version}", jobs=jobs, progress=progress,
+                           soundfont=path)
+    return read_layout(root, name="gm-notes-fluidr3", version=version)

@@ -29,11 +29,16 @@ from pathlib import Path
 from ..config import dataset_root
 from ..errors import DatasetError
 from .base import Clip, Dataset, audio_seconds, grouped_split, windowed_clips
+from .families import FamilyMap
 
 CLASSES = ("cel", "cla", "flu", "gac", "gel", "org", "pia", "sax", "tru", "vio", "voi")
 NAMES = {"cel": "cello", "cla": "clarinet", "flu": "flute", "gac": "acoustic guitar",
          "gel": "electric guitar", "org": "organ", "pia": "piano", "sax": "saxophone",
          "tru": "trumpet", "vio": "violin", "voi": "voice"}
+# every IRMAS code in NSynth's families (the shared vocabulary of cross-source experiments)
+FAMILY_MAP = FamilyMap("instruments", {
+    "cel": "string", "cla": "reed", "flu": "flute", "gac": "guitar", "gel": "guitar", "org": "organ",
+    "pia": "keyboard", "sax": "reed", "tru": "brass", "vio": "string", "voi": "vocal"})
 TRAIN_DIR = "IRMAS-TrainingData"
 TEST_DIRS = ("IRMAS-TestingData-Part1", "IRMAS-TestingData-Part2", "IRMAS-TestingData-Part3")
 TRAIN_NAME = re.compile(r"^\[(?P<code>[a-z]{3})\](?P<tags>(\[[a-z_]+\])*)(?P<song>\d+)__(?P<n>\d+)$")

@@ -22,9 +22,14 @@ import pandas as pd
 from ..config import dataset_root
 from ..errors import DatasetError
 from .base import Clip, Dataset
+from .families import FamilyMap
 
 CLASSES = ("clarinet", "distorted electric guitar", "female singer", "flute", "piano",
            "tenor saxophone", "trumpet", "violin")
+FAMILY_MAP = FamilyMap("instrument", {
+    "clarinet": "reed", "distorted electric guitar": "guitar", "female singer": "vocal",
+    "flute": "flute", "piano": "keyboard", "tenor saxophone": "reed", "trumpet": "brass",
+    "violin": "string"})
 METADATA = "Medley-solos-DB_metadata.csv"
 COLUMNS = ("subset", "instrument", "instrument_id", "song_id", "uuid4")
 SUBSETS = {"training": "train", "validation": "valid", "test": "test"}

@@ -24,12 +24,24 @@ from pathlib import Path
 from ..config import dataset_root
 from ..errors import DatasetError
 from .base import Dataset, safe_path, windowed_clips
+from .families import FamilyMap
 
 TAGS = ("accordion", "acousticbassguitar", "acousticguitar", "bass", "beat", "bell", "bongo", "brass",
         "cello", "clarinet", "classicalguitar", "computer", "doublebass", "drummachine", "drums",
         "electricguitar", "electricpiano", "flute", "guitar", "harmonica", "harp", "horn", "keyboard",
         "oboe", "orchestra", "organ", "pad", "percussion", "piano", "pipeorgan", "rhodes", "sampler",
         "saxophone", "strings", "synthesizer", "trombone", "trumpet", "viola", "violin", "voice")
+# NSynth family of every instrument tag; None: percussion, samplers and ensembles with no family
+FAMILY_MAP = FamilyMap("instruments", {
+    "accordion": "reed", "acousticbassguitar": "bass", "acousticguitar": "guitar", "bass": "bass",
+    "beat": None, "bell": "mallet", "bongo": None, "brass": "brass", "cello": "string",
+    "clarinet": "reed", "classicalguitar": "guitar", "computer": None, "doublebass": "string",
+    "drummachine": None, "drums": None, "electricguitar": "guitar", "electricpiano": "keyboard",
+    "flute": "flute", "guitar": "guitar", "harmonica": "reed", "harp": "string", "horn": "brass",
+    "keyboard": "keyboard", "oboe": "reed", "orchestra": None, "organ": "organ", "pad": None,
+    "percussion": None, "piano": "keyboard", "pipeorgan": "organ", "rhodes": "keyboard",
+    "sampler": None, "saxophone": "reed", "strings": "string", "synthesizer": "synth_lead",
+    "trombone": "brass", "trumpet": "brass", "viola": "string", "violin": "string", "voice": "vocal"})
 PREFIX = "instrument---"
 HEADER = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION")
 SPLIT_FILES = {"train": "train", "valid": "validation", "test": "test"}

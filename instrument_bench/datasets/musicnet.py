@@ -33,10 +33,12 @@ import soundfile as sf
 from ..config import dataset_root
 from ..errors import DatasetError
 from .base import Clip, Dataset, grouped_split
+from .families import FamilyMap, gm_code_families
 
 METADATA = "musicnet_metadata.csv"
 LABEL_COLUMNS = ("start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value")
 REQUIRED_COLUMNS = ("start_time", "end_time", "instrument", "note")
+FAMILY_MAP = FamilyMap("instruments", gm_code_families())  # codes are GM program + 1
 SAMPLE_RATE = 16000  # features read the 44.1 kHz recordings resampled to this rate
 SPLIT_SEED = 2017
 

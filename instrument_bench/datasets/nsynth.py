@@ -20,9 +20,11 @@ from pathlib import Path
 from ..config import dataset_root
 from ..errors import DatasetError
 from .base import SPLITS, Clip, Dataset
+from .families import identity
 from .gm import NSYNTH_FAMILIES, NSYNTH_QUALITIES, NSYNTH_SOURCES
 
 SAMPLE_RATE = 16000
+FAMILY_MAP = identity("instrument_family_str")  # NSynth's families are the shared vocabulary
 CLIP_SECONDS = 4.0  # every NSynth note is 4 s long
 REQUIRED_FIELDS = {
     "note_str": str, "instrument": int, "instrument_str": str, "instrument_family": int,

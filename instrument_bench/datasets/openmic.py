@@ -27,10 +27,17 @@ import numpy as np
 from ..config import dataset_root
 from ..errors import DatasetError
 from .base import Clip, Dataset, grouped_split
+from .families import FamilyMap
 
 CLASSES = ("accordion", "banjo", "bass", "cello", "clarinet", "cymbals", "drums", "flute", "guitar",
            "mallet_percussion", "mandolin", "organ", "piano", "saxophone", "synthesizer", "trombone",
            "trumpet", "ukulele", "violin", "voice")
+FAMILY_MAP = FamilyMap("instruments", {
+    "accordion": "reed", "banjo": "guitar", "bass": "bass", "cello": "string", "clarinet": "reed",
+    "cymbals": None, "drums": None, "flute": "flute", "guitar": "guitar",
+    "mallet_percussion": "mallet", "mandolin": "guitar", "organ": "organ", "piano": "keyboard",
+    "saxophone": "reed", "synthesizer": "synth_lead", "trombone": "brass", "trumpet": "brass",
+    "ukulele": "guitar", "violin": "string", "voice": "vocal"})
 ARCHIVE = "openmic-2018.npz"
 ARRAYS = ("X", "Y_true", "Y_mask", "sample_key")
 SPLIT_SEED = 2018

@@ -3,8 +3,14 @@
 Per frame (Hann window, magnitude spectrum): spectral centroid, roll-off, flux, flatness (dB),
 complexity, high-frequency content, crest, zero-crossing rate, RMS, pitch salience and, from the
 harmonic peaks of the YIN-FFT pitch, inharmonicity, odd-to-even harmonic energy ratio and
-tristimulus (3). Frames quieter than -80 dBFS RMS are left out. Per clip: log-attack time and
-temporal centroid (``TCToTotal``) of the amplitude envelope.
+tristimulus (3). Per clip: log-attack time and temporal centroid (``TCToTotal``) of the amplitude
+envelope.
+
+Padding-free and level-free by default: the clip is peak-normalised (``level="peak"``), its
+leading and trailing silence is trimmed (``librosa.effects.trim`` at ``active_db`` below the peak)
+before the envelope is taken, and frames more than ``active_db`` below the loudest frame are left
+out of the statistics. ``active_db=0, level="raw"`` gives the definition before protocol 3 (whole
+clip, frames under -80 dBFS RMS left out).
 
 Each algorithm is called frame by frame. Essentia's one-call ``LowLevelSpectralExtractor`` would be
 faster, but in essentia 2.1b6 it returns different values on repeated calls for frames of digital
@@ -36,7 +42,7 @@ def _essentia_standard():
 
 
 def extract(audio: np.ndarray, *, sample_rate: int, frame_size: int = 2048,
-            hop_size: int = 1024) -> np.ndarray:
+            hop_size: int = 1024, active_db: float = 60.0, level: str = "peak") -> np.ndarray:
     """Essentia descriptor statistics of one clip.
 
     Parameters
@@ -47,6 +53,11 @@ def extract(audio: np.ndarray, *, sample_rate: int, frame_size: int = 2048,
         Sample rate in Hz.
     frame_size, hop_size : int
         Analysis frame and hop in samples.
+    active_db : float
+        Trim the clip and leave out frames this many dB below its loudest (0: keep the whole clip
+        and leave out frames under -80 dBFS).
+    level : str
+        ``peak``: peak-normalise the clip first; ``raw``: take it as it is.
 
     Returns
     -------
@@ -74,14 +85,26 @@ def extract(audio: np.ndarray, *, sample_rate: int, frame_size: int = 2048,
     odd_even = es.OddToEvenHarmonicEnergyRatio()
 
     signal = np.ascontiguousarray(audio, dtype=np.float32)
+    peak = float(np.abs(signal).max()) if len(signal) else 0.0
+    if level == "peak" and peak > 0:
+        signal = signal / peak
+    floor = SILENT_FRAME_RMS
+    if active_db:
+        import librosa
+
+        signal, _ = librosa.effects.trim(signal, top_db=active_db, frame_length=frame_size,
+                                         hop_length=hop_size)
+        signal = np.ascontiguousarray(signal, dtype=np.float32)
+        loudest = librosa.feature.rms(y=signal, frame_length=frame_size, hop_length=hop_size).max()
+        floor = max(float(loudest) * 10 ** (-active_db / 20), 1e-12)
     rows = []
     for frame in es.FrameGenerator(signal, frameSize=frame_size, hopSize=hop_size, startFromZero=True):
-        level = rms(frame)
-        if level < SILENT_FRAME_RMS:
+        frame_rms = rms(frame)
+        if frame_rms < floor:
             continue
         spec = spectrum(window(frame))
         values = [algos[name](spec) for name in FRAME_DESCRIPTORS[:7]]
-        values += [zcr(frame), level, algos["pitch_salience"](spec)]
+        values += [zcr(frame), frame_rms, algos["pitch_salience"](spec)]
         harmonic = [0.0, 0.0, 0.0, 0.0, 0.0]
         freqs, mags = peaks(spec)
         pitch, _ = pitch_yin(spec)
@@ -103,8 +126,9 @@ def extract(audio: np.ndarray, *, sample_rate: int, frame_size: int = 2048,
 
 SPEC = FeatureSpec(
     name="essentia-descriptors",
-    params={"frame_size": 2048, "hop_size": 1024},
-    libraries=("essentia", "numpy"),
+    params={"frame_size": 2048, "hop_size": 1024, "active_db": 60.0, "level": "peak"},
+    libraries=("essentia", "librosa", "numpy"),
     extract=extract,
-    description="Essentia spectral/harmonic descriptors + log-attack time, mean and std (32 values)",
+    description="Essentia spectral/harmonic descriptors + log-attack time, mean and std over the "
+                "sounding frames, level-free (32 values)",
 )

@@ -67,20 +67,54 @@ def log_mel(audio, *, sample_rate: int, n_fft: int, hop_length: int, n_mels: int
     return 10.0 * np.log10(np.maximum(mel, AMIN))
 
 
-def mfcc(audio, *, sample_rate: int, n_mfcc: int, n_fft: int, hop_length: int, n_mels: int) -> np.ndarray:
-    """MFCCs of a batch as ``librosa.feature.mfcc`` computes them, ``(clips, n_mfcc, frames)``."""
-    mel = mel_power(audio, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+def mfcc_from_mel(mel: np.ndarray, *, n_mfcc: int, ref: str = "one") -> np.ndarray:
+    """MFCCs of a ``(clips, frames, n_mels)`` mel power batch as ``librosa.feature.mfcc`` computes
+    them from ``power_to_db(S, ref=1.0)`` (``ref="one"``) or ``power_to_db(S, ref=np.max)``
+    (``ref="max"``: the clip's level drops out), ``(clips, n_mfcc, frames)``."""
     db = 10.0 * np.log10(np.maximum(mel, AMIN))
+    if ref == "max":
+        db = db - np.maximum(db.max(axis=(1, 2), keepdims=True), 10.0 * np.log10(AMIN))
     db = np.maximum(db, db.max(axis=(1, 2), keepdims=True) - TOP_DB)
     coefficients = scipy.fft.dct(db, type=2, norm="ortho", axis=-1, workers=1)[..., :n_mfcc]
     return np.swapaxes(coefficients, 1, 2)
 
 
+def mfcc(audio, *, sample_rate: int, n_mfcc: int, n_fft: int, hop_length: int, n_mels: int,
+         ref: str = "one") -> np.ndarray:
+    """MFCCs of a batch as ``librosa.feature.mfcc`` computes them, ``(clips, n_mfcc, frames)``."""
+    mel = mel_power(audio, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    return mfcc_from_mel(mel, n_mfcc=n_mfcc, ref=ref)
+
+
+def active_frames(mel: np.ndarray, *, top_db: float) -> np.ndarray:
+    """``(clips, frames)`` mask of the frames that hold the sound: total mel power within
+    ``top_db`` dB of the clip's loudest frame (zero padding and silence fall out). ``top_db`` 0
+    keeps every frame."""
+    energy = 10.0 * np.log10(np.maximum(mel.sum(axis=-1), AMIN))
+    if not top_db:
+        return np.ones(energy.shape, dtype=bool)
+    return energy >= energy.max(axis=1, keepdims=True) - top_db
+
+
+def masked_mean_std(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (population) standard deviation over the last axis of ``(clips, n, frames)``
+    values, counting only the frames ``mask`` (``(clips, frames)``) keeps."""
+    weights = mask[:, None, :].astype(np.float64)
+    count = np.maximum(weights.sum(axis=-1), 1.0)
+    mean = (values * weights).sum(axis=-1) / count
+    var = (((values - mean[..., None]) ** 2) * weights).sum(axis=-1) / count
+    return mean, np.sqrt(var)
+
+
 def mfcc_stats(audio, *, sample_rate: int, n_mfcc: int, n_fft: int, hop_length: int,
-               n_mels: int) -> np.ndarray:
-    """MFCC and delta means and standard deviations of a batch, ``(clips, 4 * n_mfcc)`` float32."""
-    coefficients = mfcc(audio, sample_rate=sample_rate, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length,
-                        n_mels=n_mels)
+               n_mels: int, active_db: float = 0.0, level: str = "raw") -> np.ndarray:
+    """MFCC and delta means and standard deviations of a batch, ``(clips, 4 * n_mfcc)`` float32,
+    over the frames within ``active_db`` of each clip's loudest (0: all frames); ``level="peak"``
+    takes MFCCs relative to the clip's loudest bin, so the recording level drops out."""
+    mel = mel_power(audio, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    coefficients = mfcc_from_mel(mel, n_mfcc=n_mfcc, ref="max" if level == "peak" else "one")
     delta = librosa.feature.delta(coefficients, axis=-1)
-    return np.concatenate([coefficients.mean(axis=2), coefficients.std(axis=2), delta.mean(axis=2),
-                           delta.std(axis=2)], axis=1).astype(np.float32)
+    mask = active_frames(mel, top_db=active_db)
+    mean, std = masked_mean_std(coefficients, mask)
+    delta_mean, delta_std = masked_mean_std(delta, mask)
+    return np.concatenate([mean, std, delta_mean, delta_std], axis=1).astype(np.float32)

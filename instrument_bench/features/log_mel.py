@@ -18,7 +18,7 @@ import numpy as np
 
 from . import fast
 from .base import FeatureSpec
-from .mfcc_stats import _check_backend
+from .mfcc_stats import check_backend
 
 PARAMS = {"n_fft": 1024, "hop_length": 1024, "n_mels": 64, "fmin": 30.0, "fmax": 8000.0}
 AMIN = 1e-10
@@ -43,7 +43,7 @@ def extract_batch(audio: np.ndarray, *, sample_rate: int, n_fft: int, hop_length
     ``backend="fast"`` computes the batch at once (:mod:`.fast`); ``"librosa"`` calls
     :func:`librosa.feature.melspectrogram` clip by clip.
     """
-    _check_backend(backend)
+    check_backend(backend)
     if backend == "fast":
         return fast.log_mel(audio, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length,
                             n_mels=n_mels, fmin=fmin, fmax=fmax)

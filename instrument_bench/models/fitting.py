@@ -170,3 +170,14 @@ def fit_model(model_name: str, X: dict, enc: dict, *, spec, seed: int, n_jobs: i
                           train_config=train_config, loss=loss, verbose=verbose,
                           window=keras_window(model_name, spec, sample_rate, n_frames=X["train"].shape[1]))
     return _fit_classical(model_name, X, enc, seed=seed, n_jobs=n_jobs, multi_label=multi_label)
+
+
+def score_model(model_name: str, model, X, *, multi_label: bool, window: int | None = None,
+                aggregate: str = "mean") -> np.ndarray:
+    """Class scores of a fitted model on another set of clips (a cross-source test split), as
+    :func:`fit_model` scores its own test split."""
+    if MODELS[model_name].is_keras:
+        from .keras.training import predict_scores
+
+        return predict_scores(model, X, window=window or None, aggregate=aggregate)
+    return class_scores(model, np.asarray(X).reshape(len(X), -1), multi_label=multi_label)

@@ -1,5 +1,7 @@
 """Ranks across datasets: which feature x model is better over several dataset x task pairs.
 
+A cross-source block (trained on one dataset, tested on another) counts as a pair of its own.
+
 Each feature x model that ran on at least two dataset x task pairs is ranked within every pair by
 its primary metric (1 = best, ties share the average rank); on a multi-label task the loss and
 predictor with the best valid score stand for it (ties broken by the predictor registry's order,
@@ -26,7 +28,7 @@ def _representatives(board: pd.DataFrame) -> pd.DataFrame:
     board = board.assign(_predictor_order=board["predictor"].map(order).fillna(len(order)),
                          _valid=board.get("valid_score_mean", pd.Series(0.0, index=board.index)))
     board = board.sort_values(["_valid", "_predictor_order"], ascending=[False, True], kind="stable")
-    return board.groupby(["dataset", "task", "feature", "model"], sort=False).head(1)
+    return board.groupby(["dataset", "task", "test_dataset", "feature", "model"], sort=False).head(1)
 
 
 def score_matrix(board: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +36,8 @@ def score_matrix(board: pd.DataFrame) -> pd.DataFrame:
     the feature x model pairs that ran on every kept dataset x task (at least two of them)."""
     rows = _representatives(board)
     values = rows.apply(lambda r: r[f"{r['primary_metric']}_mean"], axis=1)
-    matrix = rows.assign(_value=values, _block=rows["dataset"] + " / " + rows["task"],
+    target = np.where(rows["test_dataset"] != rows["dataset"], " -> " + rows["test_dataset"], "")
+    matrix = rows.assign(_value=values, _block=rows["dataset"] + " / " + rows["task"] + target,
                          _entry=rows["feature"] + " / " + rows["model"]).pivot_table(
         index="_block", columns="_entry", values="_value", aggfunc="first")
     matrix = matrix.loc[:, matrix.notna().sum() >= 2]

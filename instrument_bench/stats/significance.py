@@ -21,7 +21,14 @@ from statsmodels.stats.multitest import multipletests
 
 from ..parallel import progress_bar
 from ..protocol.predictors import PREDICTORS
+from ..runs_file import BLOCK, GROUP
 from . import bootstrap
+
+
+def _block_name(dataset: str, task: str, test_dataset: str) -> str:
+    """``dataset/task`` (in-source) or ``dataset/task->test_dataset`` (cross-source): seeds the
+    bootstrap draws of a block."""
+    return f"{dataset}/{task}" + (f"->{test_dataset}" if test_dataset != dataset else "")
 
 CI_METRICS = {"single-label": ("macro_f1", "accuracy"), "multi-label": ("macro_f1", "map")}
 RESAMPLES = 1000
@@ -92,17 +99,18 @@ def add_statistics(board: pd.DataFrame, rows: pd.DataFrame, load, *, resamples: 
         Significance level of the ties.
     """
     board = board.copy()
-    group = ["dataset", "task", "feature", "model", "loss", "predictor"]
+    group = GROUP
     seeds_of = {key: frame for key, frame in rows.groupby(group, sort=False)}
     cache = {}
     with progress_bar(total=len(board), desc="bootstrap", unit="row", enabled=progress) as bar:
-        for (dataset, task), sub in board.groupby(["dataset", "task"], sort=False):
+        for (dataset, task, test_dataset), sub in board.groupby(BLOCK, sort=False):
             kind = sub["task_kind"].iloc[0] if "task_kind" in sub else "single-label"
             predictions = {}
             for index, row in sub.iterrows():
                 entries = []
                 for _, run in seeds_of.get(tuple(row[k] for k in group), pd.DataFrame()).iterrows():
-                    key = run.get("model_key")
+                    key = run.get("predictions_key")  # cross-source rows: their own predictions
+                    key = key if isinstance(key, str) else run.get("model_key")
                     if isinstance(key, str) and key not in cache:
                         cache[key] = load(key)
                     pred = cache.get(key) if isinstance(key, str) else None
@@ -116,7 +124,8 @@ def add_statistics(board: pd.DataFrame, rows: pd.DataFrame, load, *, resamples: 
                 continue
             unit_index = {u: i for i, u in enumerate(units)}
             draws = bootstrap.unit_draws(len(units), resamples=resamples,
-                                         seed=seed + zlib.crc32(f"{dataset}/{task}".encode()))
+                                         seed=seed + zlib.crc32(
+                                             _block_name(dataset, task, test_dataset).encode()))
             resampled = {}
             for index, entries in predictions.items():
                 if entries:
