@@ -267,7 +267,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _model_folder(args) -> tuple[Path, str | None]:
+def _model_folder(args) -> tuple[Path, str | None, str]:
     from .predict import choose_model
     from .results import read_runs
 
@@ -275,14 +275,14 @@ def _model_folder(args) -> tuple[Path, str | None]:
         return choose_model(args.results, dataset=args.dataset, task=args.task)
     folder = Path(args.model)
     if folder.is_dir():
-        return folder, None
+        return folder, None, "given"
     runs = read_runs(args.results)
     if not runs.empty and "model_key" in runs:
         match = runs[(runs["model_key"] == args.model) | (runs["run_key"] == args.model)]
         if len(match):
             predictor = match["predictor"].iloc[0] if (match["run_key"] == args.model).any() else None
-            return args.results / "models" / match["model_key"].iloc[0], predictor
-    return args.results / "models" / args.model, None
+            return args.results / "models" / match["model_key"].iloc[0], predictor, "given"
+    return args.results / "models" / args.model, None, "given"
 
 
 def cmd_predict(args) -> int:
@@ -292,14 +292,14 @@ def cmd_predict(args) -> int:
     from .errors import AudioError
     from .predict import check_hop, load_model, predict_file
 
-    folder, predictor = _model_folder(args)
+    folder, predictor, why = _model_folder(args)
     loaded = load_model(folder, predictor=args.predictor or predictor,
                         trust=args.trust)
     manifest = loaded.manifest
     check_hop(manifest, args.hop)
     if not args.json:
         print(f"model {folder.name}: {manifest['dataset']}/{manifest['task']} {manifest['feature']} "
-              f"{manifest['model']}, predictor {loaded.predictor}", file=sys.stderr)
+              f"{manifest['model']}, predictor {loaded.predictor} ({why})", file=sys.stderr)
     failed = 0
     for path in args.files:
         try:

@@ -186,3 +186,27 @@ def cd_diagram(ranks: pd.DataFrame, pairwise: pd.DataFrame, path: Path) -> Path:
     ax.set_title(f"average rank over {n} dataset x task pairs"
                  + (" (too few for the test to have power)" if weak else ""), fontsize=9)
     return _save(fig, path)
+
+
+def transfer_matrix(board: pd.DataFrame, path: Path, *, top: int = MAX_HEATMAP_ROWS) -> Path:
+    """Feature / model (rows) x "train source -> test source" (columns) heatmap of the primary
+    metric of one task; each model's loss and predictor with the best valid score stand for it."""
+    primary = board["primary_metric"].iloc[0]
+    board = board.assign(_valid=board.get("valid_score_mean", pd.Series(0.0, index=board.index)))
+    board = board.sort_values("_valid", ascending=False, kind="stable").groupby(
+        ["dataset", "test_dataset", "feature", "model"], sort=False).head(1)
+    board = board.assign(_column=board["dataset"] + " -> " + board["test_dataset"],
+                         _row=board["feature"] + " / " + board["model"])
+    matrix = board.pivot_table(index="_row", columns="_column", values=f"{primary}_mean", aggfunc="first")
+    matrix = matrix.loc[matrix.mean(axis=1).sort_values(ascending=False).index[:top]]
+    fig, ax = plt.subplots(figsize=(1.6 * len(matrix.columns) + 4, 0.35 * len(matrix) + 1.8))
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(matrix)), matrix.index)
+    for (i, j), v in np.ndenumerate(matrix.to_numpy(dtype=float)):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if v < 0.6 else "black")
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    ax.set_title(f"{primary}, mean over seeds: trained on -> tested on")
+    return _save(fig, path)

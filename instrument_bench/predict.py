@@ -2,13 +2,19 @@
 
 A model is a folder ``results/models/<model_key>/`` holding ``model.keras`` or ``model.joblib`` and
 ``manifest.json`` (feature name and parameters, sample rate, clip length, label map, task kind,
-fitted predictors, metrics, versions). By default the best row of the leaderboard for the chosen
-dataset and task whose model was saved is used, with that row's predictor.
+fitted predictors, metrics, versions). By default the model is chosen by how well it transfers:
+where the leaderboard has cross-source rows for the dataset and task (models scored on another
+source's test split, ``test_on``), the saved model with the best mean primary metric over those
+sources; otherwise the best in-source row. Only models on features computed from audio qualify
+(``nsynth-attributes`` is read from metadata). The row's predictor is used.
 
 Any file libsndfile reads (wav, flac, ogg, mp3), at any rate, mono or stereo: it is mixed down,
 resampled to the model's rate and cut into windows of the model's clip length (every ``hop``
-seconds; a shorter file is zero-padded to one window). The file's scores are the mean of its
-windows' scores; a file with several windows also gets a per-window timeline. Keras models load
+seconds; a shorter file is zero-padded to one window, which the statistics features do not read).
+The file's scores are the mean of its sounding windows' scores (windows whose RMS is within
+``SOUNDING_DB`` of the loudest window's: a window of silence or of a note's release tail, which
+level-free features would otherwise amplify, is left out); a file with several windows also gets a
+per-window timeline. Keras models load
 with Keras' safe mode; pickled scikit-learn / XGBoost models load only when this tool wrote them
 on this machine (their signature holds) unless ``trust`` is set.
 """
@@ -49,8 +55,18 @@ class LoadedModel:
         return list(self.manifest["label_map"])
 
 
-def choose_model(results_dir, *, dataset: str | None = None, task: str | None = None) -> tuple[Path, str]:
-    """The saved model of the best leaderboard row (optionally of one dataset/task), and its predictor.
+def _audio_rows(board):
+    """The leaderboard rows whose feature is computed from audio (a model a recording can feed)."""
+    return board[[name in FEATURES and FEATURES[name].needs_audio for name in board["feature"]]]
+
+
+def choose_model(results_dir, *, dataset: str | None = None,
+                 task: str | None = None) -> tuple[Path, str, str]:
+    """The saved model ``predict`` uses by default, its predictor, and why it was chosen.
+
+    Where cross-source rows exist (a model fitted on ``dataset`` and scored on other sources'
+    test splits), the model with the best mean primary metric over those sources; otherwise the
+    best in-source leaderboard row. Only models on audio features qualify.
 
     Raises
     ------
@@ -66,14 +82,31 @@ def choose_model(results_dir, *, dataset: str | None = None, task: str | None = 
         board = board[board["dataset"] == dataset]
     if task:
         board = board[board["task"] == task]
+    board = _audio_rows(board)
     if board.empty:
-        raise InstrumentBenchError(f"no leaderboard row for dataset={dataset!r} task={task!r} "
-                                   f"in {results_dir}")
+        raise InstrumentBenchError(f"no leaderboard row of a model on audio features for dataset={dataset!r} "
+                                   f"task={task!r} in {results_dir}")
     best = results.best_model_keys(runs)
-    for _, row in board.iterrows():
+    primary = board["primary_metric"].iloc[0]
+    cross = board[board["test_dataset"] != board["dataset"]]
+    if not cross.empty:
+        own = [k for k in results.GROUP if k != "test_dataset"]
+        scores = cross.assign(_score=cross[f"{primary}_mean"]).groupby(own, sort=False).agg(
+            _score=("_score", "mean"), _sources=("test_dataset", lambda s: ", ".join(sorted(s))),
+            _first=("test_dataset", "first"))
+        for group, row in scores.sort_values("_score", ascending=False).iterrows():
+            fields = {**dict(zip(own, group)), "test_dataset": row["_first"]}
+            key = best.get(tuple(fields[k] for k in results.GROUP))  # its best seed on that source
+            if key and (results_dir / MODELS_DIR / key / MANIFEST).is_file():
+                why = (f"best transfer: {primary} {row['_score']:.3f} on {row['_sources']} (never seen in "
+                       f"training) among {len(scores)} models fitted on {fields['dataset']}")
+                return results_dir / MODELS_DIR / key, fields["predictor"], why
+    for _, row in board[board["test_dataset"] == board["dataset"]].iterrows():
         key = best.get(tuple(row[k] for k in results.GROUP))
         if key and (results_dir / MODELS_DIR / key / MANIFEST).is_file():
-            return results_dir / MODELS_DIR / key, row["predictor"]
+            why = (f"best in-source row: {primary} {row[f'{primary}_mean']:.3f} on {row['dataset']}'s test "
+                   "split (no cross-source rows: run a suite with test_on to choose by transfer)")
+            return results_dir / MODELS_DIR / key, row["predictor"], why
     raise InstrumentBenchError(f"no saved model for dataset={dataset!r} task={task!r} "
                                f"in {results_dir / MODELS_DIR}")
 
@@ -150,6 +183,14 @@ def load_model(directory, *, predictor: str | None = None, trust: bool = False) 
 
 
 WINDOW_BATCH = 32  # windows scored at once: memory stays bounded whatever --hop is
+SOUNDING_DB = 30.0  # a window this far below the loudest window (RMS) does not count for the file
+
+
+def sounding_windows(audio: np.ndarray, starts, clip_samples: int) -> np.ndarray:
+    """Which windows count for a file's scores: RMS within ``SOUNDING_DB`` of the loudest's."""
+    rms = np.array([np.sqrt(np.mean(np.square(audio[s:s + clip_samples], dtype=np.float64)))
+                    for s in starts])
+    return rms >= rms.max() * 10 ** (-SOUNDING_DB / 20)
 
 
 def window_positions(n_samples: int, *, clip_samples: int, hop_samples: int) -> np.ndarray:
@@ -239,7 +280,7 @@ def predict_file(loaded: LoadedModel, path, *, hop_seconds: float | None = None,
         order = np.argsort(-row_scores)[:top]
         return labels, [[names[i], round(float(row_scores[i]), 4)] for i in order]
 
-    labels, best = describe(scores.mean(axis=0))
+    labels, best = describe(scores[sounding_windows(audio, starts, clip)].mean(axis=0))
     timeline = []
     if len(starts) > 1:
         for start, row in zip(starts, scores):

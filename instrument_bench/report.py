@@ -115,16 +115,18 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
         per_class = results.with_group_defaults(per_class)
     figures = results_dir / FIGURES
     figures.mkdir(parents=True, exist_ok=True)
-    kinds = board.groupby(["dataset", "task"])["task_kind"].first() if "task_kind" in board else None
-    groups = sorted(board.groupby(["dataset", "task"], sort=True),
-                    key=lambda g: (kinds is not None and kinds[g[0]] == "multi-label", g[0]))
-    contents = "".join(f'<li><a href="#{html.escape(d)}-{html.escape(t)}">{html.escape(d)} / '
-                       f'{html.escape(t)}</a></li>' for (d, t), _ in groups)
-    sections = [f"<nav><h2>Contents</h2><ul>{contents}</ul></nav>", _across(results_dir, figures)]
+    kinds = board.groupby(results.BLOCK)["task_kind"].first() if "task_kind" in board else None
+    groups = sorted(board.groupby(results.BLOCK, sort=True),
+                    key=lambda g: (kinds is not None and kinds[g[0]] == "multi-label", g[0][0] != g[0][2],
+                                   g[0]))
+    contents = "".join(f'<li><a href="#{html.escape(_stem(*block))}">{html.escape(_title(*block))}</a></li>'
+                       for block, _ in groups)
+    sections = [f"<nav><h2>Contents</h2><ul>{contents}</ul></nav>", _across(results_dir, figures),
+                _transfer(board, figures)]
     with progress_bar(total=len(groups), desc="report", unit="task", enabled=progress) as bar:
-        for (dataset, task), sub in groups:
-            sections.append(_section(results_dir, runs, per_class, sub.reset_index(drop=True), dataset,
-                                     task, figures))
+        for block, sub in groups:
+            sections.append(_section(results_dir, runs, per_class, sub.reset_index(drop=True), block,
+                                     figures))
             bar.update()
     page = TEMPLATE.format(title=html.escape(f"instrument_bench report: {results_dir}"),
                            body="\n".join(sections))
@@ -153,12 +155,37 @@ def _across(results_dir: Path, figures: Path) -> str:
             f"<figcaption>{caption}</figcaption></figure></section>")
 
 
-def _section(results_dir, runs, per_class, sub, dataset, task, figures) -> str:
-    """The HTML of one dataset and task, writing its figures."""
+def _stem(dataset, task, test_dataset) -> str:
+    return f"{dataset}-{task}" + (f"-on-{test_dataset}" if test_dataset != dataset else "")
+
+
+def _title(dataset, task, test_dataset) -> str:
+    return f"{dataset} / {task}" + (f" -> tested on {test_dataset}" if test_dataset != dataset else "")
+
+
+def _transfer(board, figures: Path) -> str:
+    """The transfer matrix: each model's primary metric per training source (rows of a block) and
+    test source (columns), for the tasks that have cross-source rows."""
+    cross = board[board["test_dataset"] != board["dataset"]]
+    if cross.empty:
+        return ("<section id='transfer'><h2>Transfer across sources</h2><p>No cross-source rows: an "
+                "experiment with <code>test_on</code> scores its models on another source's test split "
+                "(run all does where FluidR3_GM is installed).</p></section>")
+    parts = ["<section id='transfer'><h2>Transfer across sources</h2><p>Each cell: a model fitted on "
+             "the row's source, scored on the column's test split (the diagonal: its own test split); "
+             "mean over seeds of the primary metric, best loss and predictor by valid score.</p>"]
+    for task in sorted(cross["task"].unique()):
+        rows = board[(board["task"] == task) & board["dataset"].isin(cross["dataset"])]
+        path = fig.transfer_matrix(rows, figures / f"transfer-{task}.png")
+        parts.append(f"<h3>{html.escape(task)}</h3>" + _img(path, f"transfer matrix, {task}"))
+    return "\n".join(parts) + "</section>"
+
+
+def _section(results_dir, runs, per_class, sub, block, figures) -> str:
+    """The HTML of one dataset, task and test dataset, writing its figures."""
     kind = sub["task_kind"].iloc[0] if "task_kind" in sub else "single-label"
-    stem = f"{dataset}-{task}"
-    parts = [f"<section id='{html.escape(stem)}'><h2>{html.escape(dataset)} / {html.escape(task)} "
-             f"({kind})</h2>",
+    stem = _stem(*block)
+    parts = [f"<section id='{html.escape(stem)}'><h2>{html.escape(_title(*block))} ({kind})</h2>",
              f"<p>Ranked by {html.escape(sub['primary_metric'].iloc[0])}, mean over seeds, with 95 % "
              "intervals from a cluster bootstrap over the test set's independence units.</p>",
              _img(fig.ranking_chart(sub, figures / f"{stem}-ranking.png"), "ranking with intervals"),
@@ -188,7 +215,8 @@ def _run_figures(results_dir, runs, board, kind, figures, stem) -> list[str]:
         if not mask.any():
             continue
         best = runs[mask].sort_values(primary, ascending=False).iloc[0]
-        key = best.get("model_key")
+        key = best.get("predictions_key")  # a cross-source row's own predictions
+        key = key if isinstance(key, str) else best.get("model_key")
         if not isinstance(key, str) or key in seen:
             continue
         seen.add(key)
