@@ -80,7 +80,7 @@ def run_cell(*, model_name: str, task, spec, X: dict, y: dict, seed: int, n_jobs
     model, valid_scores, scores, info = fit_model(
         model_name, X, enc, spec=spec, seed=seed, n_jobs=n_jobs, n_classes=len(label_map),
         multi_label=multi_label, train_config=train_config, sample_rate=sample_rate, loss=loss,
-        verbose=verbose)
+        verbose=verbose, label_map=label_map)
     info["predict_ms_per_clip"] = 1000 * info.pop("predict_seconds") / max(1, len(scores))
     info["label_map"] = json.dumps(label_map)
     y_valid, y_test, test_ids = enc["valid"], enc["test"], None

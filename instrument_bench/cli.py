@@ -11,10 +11,11 @@ from pathlib import Path
 from . import __version__
 from .config import RunOptions, list_suites, load_suite
 from .datasets import DATASETS
-from .errors import InstrumentBenchError, SuiteError, UnknownNameError
+from .errors import ConfigError, FeatureError, InstrumentBenchError, SuiteError, UnknownNameError
 from .features import FEATURES
 from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
+from .models.plugins import load_plugins, register_suite
 from .parallel import EXECUTORS
 from .printing import print_leaderboard, print_plan, skipped_lines
 from .protocol.predictors import PREDICTORS
@@ -156,6 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     stats.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    enc = sub.add_parser("check-encoder", help="run an encoder on a few rendered notes and check it",
+                         description="Run an encoder twice on rendered notes (16 kHz) and report its "
+                                     "output's shape and dtype, NaN/inf, determinism and clips per "
+                                     "second; exit status 2 on a problem. SPEC: a .keras file, "
+                                     "module:function or a registered feature. module:function runs "
+                                     "that module's code.")
+    enc.add_argument("spec", metavar="SPEC", help="a .keras file, module:function, or a feature name")
+    enc.add_argument("--input", choices=("audio", "log-mel"), default="audio",
+                     help="what a .keras file or module:function takes (default: audio)")
+    enc.add_argument("--sample-rate", type=_positive, default=16000, help="its sample rate (default 16000)")
+    enc.add_argument("--suite", help="also the [encoders.<name>] tables of this suite")
+
     show = sub.add_parser("list", help="list datasets, tasks, features, models and suites")
     show.add_argument("what", nargs="?", choices=[*REGISTRIES, "suites"],
                       help="only one kind (default: all)")
@@ -169,6 +182,7 @@ def _describe(name, obj) -> str:
 
 def cmd_list(args) -> int:
     """Print the registries."""
+    load_plugins()  # entry points' features and models are listed with the built-in ones
     kinds = [args.what] if args.what else [*REGISTRIES, "suites"]
     for kind in kinds:
         print(f"{kind}:")
@@ -195,6 +209,8 @@ def cmd_run(args) -> int:
     from .runner import run_suite
 
     suite = load_suite(args.suite)
+    load_plugins()  # the filters below may name a plugin's or the suite's own encoders and models
+    register_suite(suite)
     for kind, names in (("dataset", args.datasets), ("task", args.tasks),
                         ("feature", args.features), ("model", args.models)):
         _check_names(kind, names, REGISTRIES[f"{kind}s"])
@@ -319,12 +335,26 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_check_encoder(args) -> int:
+    """Check an encoder; exit 2 (one line naming it) when anything is wrong."""
+    from .check_encoder import check, report_lines
+
+    try:
+        result = check(args.spec, input=args.input, sample_rate=args.sample_rate, suite=args.suite)
+    except (FeatureError, ConfigError) as exc:
+        print(f"instrument-bench: error: check-encoder {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    print("\n".join(report_lines(result)))
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "predict": cmd_predict,
-                "validate": cmd_validate, "stats": cmd_stats, "trust": cmd_trust}[args.command](args)
+                "validate": cmd_validate, "stats": cmd_stats, "trust": cmd_trust,
+                "check-encoder": cmd_check_encoder}[args.command](args)
     except (UnknownNameError, SuiteError) as exc:
         print(f"instrument-bench: error: {exc}", file=sys.stderr)
         return 2

@@ -111,6 +111,8 @@ class Suite:
     keras: dict = field(default_factory=dict)
     datasets: dict = field(default_factory=dict)
     source: str = ""  # the file it was read from, for messages
+    encoders: dict = field(default_factory=dict)  # [encoders.<name>]: features from your encoders
+    models: dict = field(default_factory=dict)  # [models.<name>]: your Keras builders / estimators
 
     def filtered(self, *, datasets=None, features=None, models=None, tasks=None) -> Suite:
         """The suite restricted to the given names (None keeps all)."""
@@ -175,7 +177,8 @@ def load_suite(name_or_path: str) -> Suite:
     return Suite(name=raw.get("name", path.stem), experiments=experiments, seeds=raw.get("seeds", 3),
                  description=raw.get("description", ""), keras=dict(raw.get("keras", {})),
                  datasets={name: dict(opts) for name, opts in raw.get("datasets", {}).items()},
-                 source=str(path))
+                 source=str(path), encoders={n: dict(t) for n, t in raw.get("encoders", {}).items()},
+                 models={n: dict(t) for n, t in raw.get("models", {}).items()})
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from .errors import SuiteError, lookup
 from .features import FEATURES
 from .models import MODELS
 from .models.keras.losses import LOSSES
+from .models.plugins import load_plugins, register_suite
 from .protocol.predictors import MULTI_LABEL_PREDICTORS, PREDICTORS
 from .protocol.tasks import TASKS
 from .protocol.transfer import FAMILY_TASKS
@@ -34,7 +35,10 @@ PROTOCOL_VERSION = "3"  # 3: padding- and level-free statistics features, cross-
 
 def validate_suite(suite) -> None:
     """Check every name in a suite and its dataset options before any work starts (raises
-    UnknownNameError or SuiteError)."""
+    UnknownNameError or SuiteError); plugins and the suite's own encoders and models are
+    registered first."""
+    load_plugins()
+    register_suite(suite)
     check_dataset_options(suite, DATASETS)
     for exp in suite.experiments:
         lookup(DATASETS, exp.dataset, kind="dataset")

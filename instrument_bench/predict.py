@@ -36,6 +36,7 @@ from .config import data_home
 from .errors import ConfigError, InstrumentBenchError
 from .features import FEATURES
 from .models.fitting import class_scores
+from .models.plugins import load_plugins
 from .protocol.predictors import PREDICTORS
 from .storage import signed_here
 from .windows import window_starts
@@ -57,6 +58,7 @@ class LoadedModel:
 
 def _audio_rows(board):
     """The leaderboard rows whose feature is computed from audio (a model a recording can feed)."""
+    load_plugins()  # a model on an entry point's feature qualifies too
     return board[[name in FEATURES and FEATURES[name].needs_audio for name in board["feature"]]]
 
 
@@ -165,6 +167,7 @@ def load_model(directory, *, predictor: str | None = None, trust: bool = False) 
         The folder lacks a readable manifest or model file, the model does not load, or a pickle
         is not signed here and ``trust`` is not set.
     """
+    load_plugins()  # the features (and model classes) of installed plugins
     directory = Path(directory)
     manifest = _read_manifest(directory)
     path = directory / str(manifest.get("model_file", "model.keras"))
@@ -179,6 +182,10 @@ def load_model(directory, *, predictor: str | None = None, trust: bool = False) 
     if predictor not in manifest.get("predictors", {default: {}}):
         raise ConfigError(f"predictor {predictor!r} was not fitted for this model; it has "
                           f"{', '.join(manifest.get('predictors', {}))}")
+    if "feature" in manifest and manifest["feature"] not in FEATURES:
+        raise ConfigError(f"{directory}: its feature {manifest['feature']!r} is not registered here (a "
+                          "suite's [encoders] table is known only to its run: to predict, register the "
+                          "encoder through the instrument_bench.features entry points)")
     return LoadedModel(directory, manifest, model, predictor)
 
 

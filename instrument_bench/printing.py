@@ -41,6 +41,8 @@ def skipped_lines(summary) -> list[str]:
                                   if name in pairs else "") + f": {reason}"
              for name, reason in summary.skipped_datasets.items()]
     lines += [f"skipped {name}: {reason}" for name, reason in summary.skipped_tasks.items()]
+    lines += [f"skipped feature {name} (every cell on it): {reason}"
+              for name, reason in summary.skipped_features.items()]
     folded = {k for keys in pairs.values() for k in keys}
     lines += [f"skipped cross-source {key}: {reason}" for key, reason in summary.skipped_targets.items()
               if key not in folded]

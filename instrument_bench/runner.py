@@ -43,6 +43,7 @@ class RunSummary:
     skipped_datasets: dict = field(default_factory=dict)
     skipped_tasks: dict = field(default_factory=dict)
     skipped_targets: dict = field(default_factory=dict)  # "source -> target": why not scored
+    skipped_features: dict = field(default_factory=dict)  # feature: why it cannot run here
 
 
 def skip_bad_clips(dataset, *, results_dir, jobs: int = 1, progress: bool = True, log=print):
@@ -107,8 +108,15 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
         views = target_views(view.task, targets or {}, source=dataset.name, summary=summary, log=log)
         for feature_name in exp.features:
             spec, X, jobs, targets_of_cell = FEATURES[feature_name], None, [], ()
-            for cell in feature_cells(exp, dataset, view.task, feature_name, seeds=options.seeds,
-                                      train_config=train_config, targets=[v for _, v in views]):
+            cells = feature_cells(exp, dataset, view.task, feature_name, seeds=options.seeds,
+                                  train_config=train_config, targets=[v for _, v in views])
+            if spec.missing():  # an optional package is not installed: one line, not failed cells
+                if feature_name not in summary.skipped_features:
+                    summary.skipped_features[feature_name] = spec.missing()
+                    log(f"skipped feature {feature_name}: {spec.missing()}")
+                bar.update(len(cells))
+                continue
+            for cell in cells:
                 if cell.all_keys <= done:
                     summary.cached += 1
                     bar.update()

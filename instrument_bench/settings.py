@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import re
 
 from .errors import SuiteError
 
@@ -55,6 +56,10 @@ TOP_LEVEL_RULES = {
     "datasets": (lambda v: isinstance(v, dict) and all(isinstance(o, dict) for o in v.values()),
                  "must be tables [datasets.<dataset>] of each dataset's options"),
     "experiment": (_tables, "must be [[experiment]] blocks (an array of tables)"),
+    "encoders": (lambda v: isinstance(v, dict) and all(isinstance(o, dict) for o in v.values()),
+                 "must be tables [encoders.<name>] of each encoder's settings"),
+    "models": (lambda v: isinstance(v, dict) and all(isinstance(o, dict) for o in v.values()),
+               "must be tables [models.<name>] of each model's settings"),
 }
 KERAS_RULES = {  # TrainConfig's fields
     "epochs": (_whole, WHOLE), "patience": (_whole, WHOLE), "batch_size": (_whole, WHOLE),
@@ -63,6 +68,39 @@ KERAS_RULES = {  # TrainConfig's fields
     "deterministic": (lambda v: isinstance(v, bool), "must be true or false"),
     "aggregate": (lambda v: isinstance(v, str) and v in AGGREGATES,
                   f"must be one of {', '.join(AGGREGATES)}"),
+}
+TARGET = "must be 'module:object', like 'mypkg.models:build'"
+ENCODER_INPUTS = ("audio", "log-mel")  # features.encoders.INPUTS (a test keeps them equal)
+MODEL_INPUTS = ("any", "vector", "time-frequency")  # models.spec.INPUTS (likewise)
+
+
+def _target(value) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[\w.]+:[\w.]+", value) is not None
+
+
+def _one_of(values):
+    return lambda v: isinstance(v, str) and v in values, f"must be one of {', '.join(values)}"
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+ENCODER_RULES = {  # features.encoders.encoder_feature's arguments
+    "callable": (_target, TARGET), "keras": (_text, "must be the path of a .keras file"),
+    "input": _one_of(ENCODER_INPUTS), "sample_rate": (_whole, WHOLE),
+    "description": (lambda v: isinstance(v, str), "must be a string"),
+}
+MODEL_RULES = {  # models.custom.keras_model's and estimator_model's arguments
+    "builder": (_target, TARGET), "estimator": (_target, TARGET),
+    "grid": (lambda v: isinstance(v, dict) and all(isinstance(o, list) and o for o in v.values()),
+             "must be a table of lists of values, like grid = { n_estimators = [50, 100] }"),
+    "params": (lambda v: isinstance(v, dict), "must be a table of keyword arguments"),
+    "input": _one_of(MODEL_INPUTS),
+    "window_seconds": (lambda v: _number(v) and v > 0, "must be a number of seconds above 0"),
+    "native_multi_label": (lambda v: isinstance(v, bool), "must be true or false"),
+    "deterministic": (lambda v: isinstance(v, bool), "must be true or false"),
+    "description": (lambda v: isinstance(v, str), "must be a string"),
 }
 EXPERIMENT_RULES = {  # Experiment's fields
     "dataset": (lambda v: isinstance(v, str) and bool(v.strip()), "must be a dataset name (a string)"),
@@ -100,6 +138,10 @@ def suite_problems(raw: dict) -> list[str]:
     blocks = raw.get("experiment", [])
     for k, block in enumerate(blocks if _tables(blocks) else (), start=1):
         problems += _checked(f"experiment {k}: ", block, EXPERIMENT_RULES)
+    for header, rules in (("encoders", ENCODER_RULES), ("models", MODEL_RULES)):
+        tables = raw.get(header, {})
+        for name, table in tables.items() if TOP_LEVEL_RULES[header][0](tables) else ():
+            problems += _checked(f"[{header}.{name}] ", table, rules)
     return problems
 
 

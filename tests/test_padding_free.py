@@ -93,13 +93,7 @@ def test_the_notes_span_every_family(notes):
     assert all(np.abs(c[-200:]).max() > 1e-3 for c in notes["short"])  # each ends while it sounds
 
 
-@pytest.mark.parametrize("feature", [
-    pytest.param("mfcc-stats", marks=pytest.mark.xfail(strict=True, reason=(
-        "package bug: mfcc-stats' deltas are taken over the whole clip before the active-frame mask, "
-        "so the last sounding frames of a padded note get deltas against the silence floor, and the "
-        "frames straddling the note's end are kept (10 -> 12 active frames for 0.3 s)"))),
-    "essentia-descriptors",
-])
+@pytest.mark.parametrize("feature", STATISTICS)
 def test_zero_padding_moves_a_note_less_than_a_change_of_family(notes, feature):
     scale = Scale(feature, notes["reference"], notes["families"])
     distances = [scale.distance(note, _padded(note)) for note in notes["short"]]

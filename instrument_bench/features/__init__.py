@@ -9,6 +9,7 @@ from . import (
     log_mel,
     mfcc_seq,
     mfcc_stats,
+    musicnn,
     nsynth_attributes,
     provided,
     spectrogram_150,
@@ -25,4 +26,7 @@ FEATURES = {
     "vggish": provided.VGGISH,
     "vggish-mean": provided.VGGISH_MEAN,
     "provided-melspec": provided.PROVIDED_MELSPEC,
+    "musicnn-mtt": musicnn.SPEC,
+    "musicnn-msd": musicnn.SPEC_MSD,
+    "musicnn-mtt-tags": musicnn.SPEC_MTT_TAGS,
 }

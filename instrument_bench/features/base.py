@@ -37,6 +37,10 @@ class FeatureSpec:
         (the clip's ``meta[file_field]``), read in the clip's window.
     file_field : str
         The clip metadata field naming that file.
+    requires : callable, optional
+        ``requires() -> str or None``: why the feature cannot be computed on this machine (an
+        optional package missing, with its install command), or None; a run skips its cells with
+        that one line instead of failing them.
     """
 
     name: str
@@ -49,6 +53,11 @@ class FeatureSpec:
     extract_batch: Callable | None = None
     from_file: Callable | None = None
     file_field: str = ""
+    requires: Callable | None = None
+
+    def missing(self) -> str | None:
+        """Why the feature cannot run here (see ``requires``), or None."""
+        return self.requires() if self.requires is not None else None
 
     @property
     def needs_audio(self) -> bool:

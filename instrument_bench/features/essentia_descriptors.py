@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
 from .base import FeatureSpec
 
 FRAME_DESCRIPTORS = (
@@ -65,6 +66,8 @@ def extract(audio: np.ndarray, *, sample_rate: int, frame_size: int = 2048,
         Means then stds of the 15 frame descriptors, then log-attack time and temporal
         centroid (32 values).
     """
+    if level not in ("peak", "raw"):
+        raise ConfigError(f"unknown level {level!r}; valid: peak, raw")
     es = _essentia_standard()
     nyquist = sample_rate / 2
     window = es.Windowing(type="hann", size=frame_size)

@@ -96,25 +96,58 @@ def active_frames(mel: np.ndarray, *, top_db: float) -> np.ndarray:
     return energy >= energy.max(axis=1, keepdims=True) - top_db
 
 
-def masked_mean_std(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and (population) standard deviation over the last axis of ``(clips, n, frames)``
-    values, counting only the frames ``mask`` (``(clips, frames)``) keeps."""
-    weights = mask[:, None, :].astype(np.float64)
-    count = np.maximum(weights.sum(axis=-1), 1.0)
-    mean = (values * weights).sum(axis=-1) / count
-    var = (((values - mean[..., None]) ** 2) * weights).sum(axis=-1) / count
-    return mean, np.sqrt(var)
+def sound_spans(audio, *, top_db: float) -> list[tuple[int, int]]:
+    """``(start, end)`` of each clip's sound: from its first to its last sample within ``top_db``
+    of its peak (the whole clip when it is all zeros). Zero padding and silence before and after
+    fall outside, so a clip and the same clip padded give the same span of samples."""
+    spans = []
+    for clip in np.atleast_2d(audio):
+        level = np.abs(clip)
+        loud = np.flatnonzero(level > level.max() * 10 ** (-top_db / 20)) if level.max() > 0 else []
+        spans.append((int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, len(clip)))
+    return spans
+
+
+def _delta(values: np.ndarray) -> np.ndarray:
+    """librosa's delta (width 9, or the largest odd width the frames allow, at least 3)."""
+    width = min(9, values.shape[-1] - (1 - values.shape[-1] % 2))
+    if width < 3:
+        return np.zeros_like(values)
+    return librosa.feature.delta(values, width=width, axis=-1)
+
+
+def _stats(coefficients: np.ndarray) -> np.ndarray:
+    """MFCC and delta means and standard deviations of one ``(n_mfcc, frames)`` clip."""
+    delta = _delta(coefficients)
+    return np.concatenate([coefficients.mean(axis=1), coefficients.std(axis=1), delta.mean(axis=1),
+                           delta.std(axis=1)])
 
 
 def mfcc_stats(audio, *, sample_rate: int, n_mfcc: int, n_fft: int, hop_length: int,
                n_mels: int, active_db: float = 0.0, level: str = "raw") -> np.ndarray:
-    """MFCC and delta means and standard deviations of a batch, ``(clips, 4 * n_mfcc)`` float32,
-    over the frames within ``active_db`` of each clip's loudest (0: all frames); ``level="peak"``
-    takes MFCCs relative to the clip's loudest bin, so the recording level drops out."""
-    mel = mel_power(audio, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-    coefficients = mfcc_from_mel(mel, n_mfcc=n_mfcc, ref="max" if level == "peak" else "one")
-    delta = librosa.feature.delta(coefficients, axis=-1)
-    mask = active_frames(mel, top_db=active_db)
-    mean, std = masked_mean_std(coefficients, mask)
-    delta_mean, delta_std = masked_mean_std(delta, mask)
-    return np.concatenate([mean, std, delta_mean, delta_std], axis=1).astype(np.float32)
+    """MFCC and delta means and standard deviations of a batch, ``(clips, 4 * n_mfcc)`` float32.
+
+    ``active_db`` 0: over every frame of the clip (zero padding included). Above 0: each clip is
+    cut to its sound (:func:`sound_spans`), framed as that cut would be on its own, and the
+    statistics (deltas included) are taken over its frames within ``active_db`` of the loudest, so
+    a note and the same note zero-padded give equal values. ``level="peak"`` takes MFCCs relative
+    to the clip's loudest bin, so the recording level drops out.
+    """
+    ref = "max" if level == "peak" else "one"
+    if not active_db:
+        mel = mel_power(audio, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+        coefficients = mfcc_from_mel(mel, n_mfcc=n_mfcc, ref=ref)
+        return np.stack([_stats(c) for c in coefficients]).astype(np.float32)
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    spans = sound_spans(audio, top_db=active_db)
+    lengths = [end - start for start, end in spans]
+    batch = np.zeros((len(audio), max(lengths)), dtype=np.float32)  # left-aligned: a clip's own
+    for row, (clip, (start, end)) in enumerate(zip(audio, spans)):  # frames see zeros past its end,
+        batch[row, :end - start] = clip[start:end]  # as centred framing of the cut alone would
+    mel = mel_power(batch, sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    rows = []
+    for row, length in enumerate(lengths):
+        own = mel[row:row + 1, :1 + length // hop_length]
+        coefficients = mfcc_from_mel(own, n_mfcc=n_mfcc, ref=ref)[0]
+        rows.append(_stats(coefficients[:, active_frames(own, top_db=active_db)[0]]))
+    return np.stack(rows).astype(np.float32)

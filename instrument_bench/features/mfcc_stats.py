@@ -1,8 +1,9 @@
 """``mfcc-stats``: MFCCs and their deltas, mean and standard deviation over time.
 
-The statistics are taken over the frames that hold the sound (``active_db``: total mel power
-within 60 dB of the clip's loudest frame), so zero padding, leading silence and a long silent tail
-do not enter them, and relative to the clip's loudest mel bin (``level="peak"``), so a quiet and a
+The statistics are taken over the sound alone (``active_db``: the clip is cut from its first to its
+last sample within 60 dB of its peak, and only frames whose total mel power is within 60 dB of the
+loudest frame count, deltas included), so zero padding, leading silence and a long silent tail do
+not enter them, and relative to the clip's loudest mel bin (``level="peak"``), so a quiet and a
 loud recording of one note give the same values. ``active_db=0, level="raw"`` gives the whole-clip,
 absolute-level statistics of the seed studies (and of this tool before protocol 3).
 
@@ -76,16 +77,20 @@ def extract_batch(audio: np.ndarray, *, sample_rate: int, n_mfcc: int = 20, n_ff
         return fast.mfcc_stats(audio, sample_rate=sample_rate, n_mfcc=n_mfcc, n_fft=n_fft,
                                hop_length=hop_length, n_mels=n_mels, active_db=active_db, level=level)
     rows = []
-    for clip in audio:
+    for clip in np.atleast_2d(audio):
+        if active_db:
+            start, end = fast.sound_spans(clip, top_db=active_db)[0]
+            clip = clip[start:end]
         mel = librosa.feature.melspectrogram(y=clip, sr=sample_rate, n_fft=n_fft, hop_length=hop_length,
                                              n_mels=n_mels)
         db = librosa.power_to_db(mel, ref=np.max if level == "peak" else 1.0)
         mfcc = librosa.feature.mfcc(S=db, n_mfcc=n_mfcc)
-        delta = librosa.feature.delta(mfcc)
-        mask = fast.active_frames(mel.T[None], top_db=active_db)
-        mean, std = fast.masked_mean_std(mfcc[None], mask)
-        delta_mean, delta_std = fast.masked_mean_std(delta[None], mask)
-        rows.append(np.concatenate([mean[0], std[0], delta_mean[0], delta_std[0]]))
+        if active_db:
+            mfcc = mfcc[:, fast.active_frames(mel.T[None], top_db=active_db)[0]]
+        width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
+        delta = librosa.feature.delta(mfcc, width=width) if width >= 3 else np.zeros_like(mfcc)
+        rows.append(np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1), delta.mean(axis=1),
+                                    delta.std(axis=1)]))
     return np.asarray(rows, dtype=np.float32)
 
 

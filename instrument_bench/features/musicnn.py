@@ -287,8 +287,14 @@ def _predict_function(name: str):
 
 
 def predict(patches, *, model: str = "MTT_musicnn") -> dict:
-    """Run a model on ``(batch, 187, 96)`` patches; ``{"penultimate": ..., "tags": ...}`` as numpy."""
-    outputs = _predict_function(model)(np.asarray(patches, dtype=np.float32))
+    """Run a model on ``(batch, 187, 96)`` patches; ``{"penultimate": ..., "tags": ...}`` as numpy
+    (through one ``tf.function`` on the TensorFlow backend, ``Model.predict`` on the others)."""
+    import keras
+
+    patches = np.asarray(patches, dtype=np.float32)
+    if keras.backend.backend() != "tensorflow":
+        return {k: np.asarray(v) for k, v in load_model(model).predict(patches, verbose=0).items()}
+    outputs = _predict_function(model)(patches)
     return {key: value.numpy() for key, value in outputs.items()}
 
 
@@ -343,11 +349,48 @@ def tag_scores(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.nda
     return tags.mean(axis=0).astype(np.float32)
 
 
+def tag_scores_batch(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.ndarray:
+    """:func:`tag_scores` of a ``(clips, samples)`` batch, with one network call: ``(clips, 50)``."""
+    patches = [log_mel_patches(clip, sample_rate=sample_rate) for clip in np.asarray(audio)]
+    tags = predict(np.concatenate(patches), model=model)["tags"]
+    bounds = np.cumsum([0] + [len(p) for p in patches])
+    return np.stack([tags[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]).astype(np.float32)
+
+
+def missing() -> str | None:
+    """Why the musicnn features cannot run here (the install command), or None."""
+    spec = importlib.util.find_spec(PACKAGE)
+    return None if spec is not None else f"the musicnn wheel is not installed: {INSTALL_HINT}"
+
+
+LIBRARIES = ("musicnn", "tensorflow", "keras", "librosa", "numpy", "soxr")
 SPEC = FeatureSpec(
-    name="musicnn",
+    name="musicnn-mtt",
     params={"model": "MTT_musicnn"},
-    libraries=("musicnn", "tensorflow", "keras", "librosa", "numpy", "soxr"),
+    libraries=LIBRARIES,
     extract=embed,
     extract_batch=embed_batch,
-    description="musicnn MTT penultimate layer (pretrained), mean and max over 3 s patches (400 values)",
+    requires=missing,
+    description="musicnn trained on MagnaTagATune (pretrained, frozen): penultimate 200-unit layer, "
+                "mean and max over 3 s patches (400 values)",
+)
+SPEC_MSD = FeatureSpec(
+    name="musicnn-msd",
+    params={"model": "MSD_musicnn"},
+    libraries=LIBRARIES,
+    extract=embed,
+    extract_batch=embed_batch,
+    requires=missing,
+    description="musicnn trained on the Million Song Dataset (pretrained, frozen): penultimate layer, "
+                "mean and max over 3 s patches (400 values)",
+)
+SPEC_MTT_TAGS = FeatureSpec(
+    name="musicnn-mtt-tags",
+    params={"model": "MTT_musicnn"},
+    libraries=LIBRARIES,
+    extract=tag_scores,
+    extract_batch=tag_scores_batch,
+    requires=missing,
+    description="musicnn's 50 MagnaTagATune tag probabilities, mean over 3 s patches (the zero-shot "
+                "model's input)",
 )

@@ -4,7 +4,7 @@ trained on and whether it fits multi-label targets natively. Adding a model is a
 line here. :mod:`.fitting` builds, fits, selects and scores both kinds.
 """
 
-from . import classical
+from . import classical, zero_shot
 from .keras import cnn, crnn, mlp, resnet, transformer, vgg
 from .spec import ModelSpec
 
@@ -24,6 +24,8 @@ MODELS = {
     "xgboost": ModelSpec(classical.build_xgboost, kind="classical", grid={"max_depth": [3, 6]},
                          native_multi_label=True, libraries=("xgboost",)),
     "openmic-rf": ModelSpec(classical.build_openmic_rf, kind="classical"),
+    "zero-shot": ModelSpec(zero_shot.build_zero_shot, kind="classical", deterministic=True,
+                           native_multi_label=True, label_names=True, libraries=("musicnn",)),
     "mlp": ModelSpec(mlp.build_mlp, kind="keras"),
     "cnn": ModelSpec(cnn.build_cnn, kind="keras", input=TF),
     "vgg": ModelSpec(vgg.build_vgg, kind="keras", input=TF),

@@ -68,8 +68,9 @@ def build_classical(model_name: str, *, seed: int, n_jobs: int, multi_label: boo
 
 
 def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed: int, n_jobs: int,
-                   multi_label: bool = False):
-    """Fit every grid point on train, keep the one with the best selection score on valid.
+                   multi_label: bool = False, **fixed):
+    """Fit every grid point on train, keep the one with the best selection score on valid
+    (``fixed``: builder arguments outside the grid, e.g. the zero-shot model's class names).
 
     Returns
     -------
@@ -83,7 +84,7 @@ def fit_and_select(model_name: str, X_train, y_train, X_valid, y_valid, *, seed:
     for params in ParameterGrid(MODELS[model_name].grid):
         t0 = time.perf_counter()
         model = build_classical(model_name, seed=seed, n_jobs=n_jobs, multi_label=multi_label,
-                                masked=masked, **params).fit(X_train, y_train)
+                                masked=masked, **fixed, **params).fit(X_train, y_train)
         fit_seconds = time.perf_counter() - t0
         score = selection_score(class_scores(model, X_valid, multi_label=multi_label), y_valid,
                                 multi_label=multi_label)
@@ -109,11 +110,12 @@ def check_feature_fits(model_name: str, spec, X) -> None:
                           f"{spec.name!r} gives one vector per clip")
 
 
-def _fit_classical(model_name, X, enc, *, seed, n_jobs, multi_label):
+def _fit_classical(model_name, X, enc, *, seed, n_jobs, multi_label, label_map=None):
     flat = {s: np.asarray(X[s]).reshape(len(X[s]), -1) for s in SPLITS}
+    named = {"classes": tuple(label_map or ())} if MODELS[model_name].label_names else {}
     model, params, valid_score, fit_seconds, search_seconds = fit_and_select(
         model_name, flat["train"], enc["train"], flat["valid"], enc["valid"], seed=seed,
-        n_jobs=n_jobs, multi_label=multi_label)
+        n_jobs=n_jobs, multi_label=multi_label, **named)
     valid_scores = class_scores(model, flat["valid"], multi_label=multi_label)
     t0 = time.perf_counter()
     scores = class_scores(model, flat["test"], multi_label=multi_label)
@@ -147,7 +149,7 @@ def _fit_keras(model_name, X, enc, *, seed, n_classes, multi_label, train_config
 
 def fit_model(model_name: str, X: dict, enc: dict, *, spec, seed: int, n_jobs: int, n_classes: int,
               multi_label: bool, train_config=None, sample_rate: int = 16000, loss: str | None = None,
-              verbose: int = 0):
+              verbose: int = 0, label_map=None):
     """Fit and select a model on train/valid and score valid and test.
 
     Parameters
@@ -158,6 +160,8 @@ def fit_model(model_name: str, X: dict, enc: dict, *, spec, seed: int, n_jobs: i
         Features and encoded labels per split.
     spec : FeatureSpec
         The feature (windowed models cut windows of its frames).
+    label_map : list of str, optional
+        The class names (for models built with them, ``label_names``).
 
     Returns
     -------
@@ -169,7 +173,8 @@ def fit_model(model_name: str, X: dict, enc: dict, *, spec, seed: int, n_jobs: i
         return _fit_keras(model_name, X, enc, seed=seed, n_classes=n_classes, multi_label=multi_label,
                           train_config=train_config, loss=loss, verbose=verbose,
                           window=keras_window(model_name, spec, sample_rate, n_frames=X["train"].shape[1]))
-    return _fit_classical(model_name, X, enc, seed=seed, n_jobs=n_jobs, multi_label=multi_label)
+    return _fit_classical(model_name, X, enc, seed=seed, n_jobs=n_jobs, multi_label=multi_label,
+                          label_map=label_map)
 
 
 def score_model(model_name: str, model, X, *, multi_label: bool, window: int | None = None,

@@ -42,6 +42,9 @@ class ModelSpec:
     description : str
         One line for ``list``; default: the first line of the builder's (classical) or its
         module's (Keras) docstring.
+    label_names : bool
+        Classical models built with the label map's class names (``classes=``): the zero-shot
+        model, which maps tags to families by name.
     """
 
     build: Callable
@@ -53,6 +56,7 @@ class ModelSpec:
     deterministic: bool = False
     libraries: tuple = ()
     description: str = ""
+    label_names: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS or self.input not in INPUTS:
