@@ -15,7 +15,7 @@ from .errors import ConfigError, FeatureError, InstrumentBenchError, SuiteError,
 from .features import FEATURES
 from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
-from .models.plugins import load_plugins, register_suite
+from .models.plugins import added_models, load_plugins, register_suite
 from .parallel import EXECUTORS
 from .printing import print_leaderboard, print_plan, skipped_lines
 from .protocol.predictors import PREDICTORS
@@ -225,6 +225,10 @@ def cmd_run(args) -> int:
                          jobs=max(1, args.jobs), force=args.force, data_root=args.data_root,
                          verbose=args.verbose, on_bad_clip=args.on_bad_clip, executor=args.executor,
                          scheduler=args.scheduler, resamples=args.resamples)
+    custom = sorted({m for exp in suite.experiments for m in exp.models} & added_models())
+    if custom and options.executor != "local":  # Dask workers know the built-in models only
+        raise ConfigError(f"model(s) {', '.join(custom)} come from a plugin or the suite's [models] "
+                          f"tables and run with --executor local only, not {options.executor}")
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     if args.dry_run:
         return print_plan(dry_run(suite, options, progress=not args.quiet, log=log), options)

@@ -209,12 +209,12 @@ def encoder_feature(name: str, *, keras=None, callable=None, input: str = "audio
     if keras is not None:
         path = Path(keras).expanduser().resolve()
         if not path.is_file():
-            raise FeatureError(f"{keras}: file not found")
+            raise FeatureError(f"file not found ({path})")
         kind, target, digest, libraries = "keras", str(path), file_sha256(path), KERAS_LIBRARIES
     else:
         fn = import_object(callable, error=FeatureError)
         if not builtins.callable(fn):  # the parameter shadows the builtin
-            raise FeatureError(f"{callable}: {type(fn).__name__} object is not callable")
+            raise FeatureError(f"{type(fn).__name__} object is not callable")
         kind, target, digest, libraries = "callable", str(callable), source_digest(fn), ("numpy",)
     params = {"encoder": target, "kind": kind, "digest": digest, "input": input,
               "encoder_rate": int(sample_rate)}
@@ -233,7 +233,7 @@ def feature_from_object(name: str, obj, *, target: str) -> FeatureSpec:
         return obj if obj.name == name else replace(obj, name=name)
     if builtins.callable(obj):
         return encoder_feature(name, callable=target)
-    raise FeatureError(f"{target}: a {type(obj).__name__}, not a FeatureSpec or an encoder function")
+    raise FeatureError(f"a {type(obj).__name__}, not a FeatureSpec or an encoder function")
 
 
 def entry_point_features() -> dict:

@@ -67,6 +67,11 @@ def load_plugins() -> dict:
     return {"features": list(found["feature"]), "models": list(found["model"])}
 
 
+def added_models() -> set:
+    """Names of the models this module added (entry points and suites)."""
+    return set(_ADDED["model"])
+
+
 def reset_plugins() -> None:
     """Remove every feature and model this module added (entry points and suites)."""
     for kind, added in _ADDED.items():
