@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,7 +32,8 @@ from tests.datasets.helpers import splits_of
 # Registry entries read from the tiny renders of tests/conftest.py (the fixture holding them);
 # every other entry reads a replica of tests/replicas under the ``data_root`` fixture.
 TINY_RENDERS = {"gm-notes": "tiny_data_root", "nsynth": "tiny_data_root",
-                "gm-mix": "tiny_mix_root", "musicnet": "tiny_mix_root"}
+                "gm-mix": "tiny_mix_root", "musicnet": "tiny_mix_root",
+                "gm-notes-fluidr3": "tiny_data_root"}  # rendered from FluidR3_GM in the test
 READS_FOLDER_OF = {"irmas-predominant": "irmas"}  # entries that read another entry's folder
 
 
@@ -59,6 +61,11 @@ def test_every_real_dataset_has_a_replica():
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_dataset_loads_with_leak_free_splits(name, request, monkeypatch, bench_home):
+    if name == "gm-notes-fluidr3":  # the tiny program set, rendered from the second SoundFont
+        if not Path(gm_notes.FLUIDR3).is_file():
+            pytest.skip(f"no FluidR3_GM: {gm_notes.FLUIDR3_INSTALL}")
+        monkeypatch.setattr(gm_notes, "ensure_rendered", functools.partial(gm_notes.ensure_rendered,
+                                                                           **TINY_SETTINGS))
     if name in TINY_RENDERS:
         root = request.getfixturevalue(TINY_RENDERS[name])
         if name in ("gm-notes", "gm-mix"):

@@ -18,13 +18,14 @@ TINY = TrainConfig(epochs=2, patience=1, batch_size=8)
 N = {"train": 24, "valid": 9, "test": 9}
 
 
-def tiny_task(*, frames: int | None, n_classes: int = 3, multi_label: bool = False, seed: int = 0):
-    """Separable random features per split: flat ``(n, 12)`` or ``(n, frames, 16)``; labels."""
+def tiny_task(*, frames: int | None, n_classes: int = 3, multi_label: bool = False, seed: int = 0,
+              width: int = 12):
+    """Separable random features per split: flat ``(n, width)`` or ``(n, frames, 16)``; labels."""
     rng = np.random.default_rng(seed)
     X, y = {}, {}
     for split, n in N.items():
         labels = np.arange(n) % n_classes
-        shape = (n, 12) if frames is None else (n, frames, 16)
+        shape = (n, width) if frames is None else (n, frames, 16)
         x = rng.standard_normal(shape).astype(np.float32)
         x[..., :n_classes] += 3 * np.eye(n_classes, dtype=np.float32)[labels][:, None, :] \
             if frames else 3 * np.eye(n_classes, dtype=np.float32)[labels]
@@ -34,15 +35,25 @@ def tiny_task(*, frames: int | None, n_classes: int = 3, multi_label: bool = Fal
     return X, y
 
 
+def _feature_of(spec):
+    """The feature a model is fed in these tests, and its width (the zero-shot model reads tags)."""
+    if spec.features:
+        return FEATURES[spec.features[0]], 50
+    return FEATURES["log-mel" if spec.input == "time-frequency" else "mfcc-stats"], 12
+
+
+LABELS = ["guitar", "string", "flute"]  # class names, for the models built with them
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_fits_and_scores_a_tiny_task(name):
     spec = MODELS[name]
     tf = spec.input == "time-frequency"
-    feature = FEATURES["log-mel" if tf else "mfcc-stats"]
-    X, y = tiny_task(frames=60 if tf else None)
+    feature, width = _feature_of(spec)
+    X, y = tiny_task(frames=60 if tf else None, width=width)
     model, valid_scores, scores, info = fit_model(
         name, X, y, spec=feature, seed=0, n_jobs=1, n_classes=3, multi_label=False,
-        train_config=TINY, loss=None)
+        train_config=TINY, loss=None, label_map=LABELS)
     assert valid_scores.shape == (N["valid"], 3) and scores.shape == (N["test"], 3)
     assert np.isfinite(scores).all()
     assert info["fit_seconds"] > 0 and info["model_bytes"] > 0
@@ -52,9 +63,12 @@ def test_every_model_fits_and_scores_a_tiny_task(name):
 
 @pytest.mark.parametrize("name", sorted(n for n, s in MODELS.items() if not s.is_keras))
 def test_every_classical_model_scores_a_multi_label_task(name):
-    X, y = tiny_task(frames=None, multi_label=True)
-    _, _, scores, _ = fit_model(name, X, y, spec=FEATURES["mfcc-stats"], seed=0, n_jobs=1, n_classes=3,
-                                multi_label=True)
+    feature, width = _feature_of(MODELS[name])
+    X, y = tiny_task(frames=None, multi_label=True, width=width)
+    if MODELS[name].features:  # tag probabilities
+        X = {split: 1 / (1 + np.exp(-x)) for split, x in X.items()}
+    _, _, scores, _ = fit_model(name, X, y, spec=feature, seed=0, n_jobs=1, n_classes=3,
+                                multi_label=True, label_map=LABELS)
     assert scores.shape == (N["test"], 3) and ((scores >= 0) & (scores <= 1)).all()
 
 
@@ -63,6 +77,13 @@ def test_a_windowed_model_takes_clips_shorter_than_its_window():
     _, _, scores, info = fit_model("crnn-attention", X, y, spec=FEATURES["log-mel"], seed=0, n_jobs=1,
                                    n_classes=3, multi_label=False, train_config=TINY)
     assert scores.shape == (N["test"], 3) and info["window_frames"] == 20
+
+
+def test_a_model_that_reads_one_feature_refuses_another():
+    X, y = tiny_task(frames=None)
+    with pytest.raises(ConfigError, match="reads musicnn-mtt-tags, not 'mfcc-stats'"):
+        fit_model("zero-shot", X, y, spec=FEATURES["mfcc-stats"], seed=0, n_jobs=1, n_classes=3,
+                  multi_label=False, label_map=LABELS)
 
 
 def test_a_time_frequency_model_refuses_a_flat_feature():

@@ -14,6 +14,7 @@ from . import (
     provided,
     spectrogram_150,
 )
+from .base import union
 
 FEATURES = {
     "mfcc-stats": mfcc_stats.SPEC,
@@ -30,3 +31,6 @@ FEATURES = {
     "musicnn-msd": musicnn.SPEC_MSD,
     "musicnn-mtt-tags": musicnn.SPEC_MTT_TAGS,
 }
+FEATURES["mfcc+essentia"] = union(
+    "mfcc+essentia", (mfcc_stats.SPEC, essentia_descriptors.SPEC),
+    description="mfcc-stats and essentia-descriptors side by side (112 values; built from their caches)")

@@ -22,7 +22,7 @@ from ..errors import AudioError, BadClipsError, FeatureError
 from ..parallel import parallel_imap
 from ..storage import atomic_write, library_versions
 
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"  # 3: padding- and level-free statistics features (protocol 3)
 CHUNK = 16  # clips per worker task
 MAX_CHUNK = 512  # clips of one recording per task, at most
 
@@ -279,9 +279,20 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         cached_ids = np.load(ids_path)
         if cached_ids.shape == ids.shape and (cached_ids == ids).all():
             return np.load(path, mmap_mode="r")
-    with atomic_write(path) as tmp:
-        compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
-                         desc=f"{spec.name} {dataset.name}/{split}", out=tmp, executor=executor)
+    if spec.components:  # a union: its parts' cached arrays side by side
+        parts = [load_features(dataset, split, part, cache_dir=cache_dir, jobs=jobs,
+                               progress=progress, executor=executor) for part in spec.components]
+        with atomic_write(path) as tmp:
+            np.save(tmp, np.concatenate([np.asarray(p).reshape(len(p), -1) for p in parts], axis=1))
+    else:
+        _extract_into_cache(clips, spec, path, dataset=dataset, jobs=jobs, progress=progress,
+                            executor=executor, split=split)
     with atomic_write(ids_path) as tmp:  # written last: marks the array complete
         np.save(tmp, ids)
     return np.load(path, mmap_mode="r")
+
+
+def _extract_into_cache(clips, spec, path, *, dataset, jobs, progress, executor, split) -> None:
+    with atomic_write(path) as tmp:
+        compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
+                         desc=f"{spec.name} {dataset.name}/{split}", out=tmp, executor=executor)

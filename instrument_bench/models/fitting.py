@@ -104,8 +104,12 @@ def keras_window(model_name: str, spec, sample_rate: int, *, n_frames: int | Non
 
 
 def check_feature_fits(model_name: str, spec, X) -> None:
-    """Raise ConfigError when a model needs a time-frequency feature and gets a vector."""
-    if lookup(MODELS, model_name, kind="model").input == "time-frequency" and X["train"].ndim != 3:
+    """Raise ConfigError when a model needs a time-frequency feature and gets a vector, or reads
+    only some features (``ModelSpec.features``) and gets another."""
+    model = lookup(MODELS, model_name, kind="model")
+    if model.features and spec.name not in model.features:
+        raise ConfigError(f"model {model_name!r} reads {', '.join(model.features)}, not {spec.name!r}")
+    if model.input == "time-frequency" and X["train"].ndim != 3:
         raise ConfigError(f"model {model_name!r} needs a time-frequency feature (frames x bins); "
                           f"{spec.name!r} gives one vector per clip")
 

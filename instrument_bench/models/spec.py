@@ -42,6 +42,8 @@ class ModelSpec:
     description : str
         One line for ``list``; default: the first line of the builder's (classical) or its
         module's (Keras) docstring.
+    features : tuple of str
+        The only features the model reads (empty: any that fits its ``input``).
     label_names : bool
         Classical models built with the label map's class names (``classes=``): the zero-shot
         model, which maps tags to families by name.
@@ -57,6 +59,7 @@ class ModelSpec:
     libraries: tuple = ()
     description: str = ""
     label_names: bool = False
+    features: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS or self.input not in INPUTS:
