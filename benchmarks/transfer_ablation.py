@@ -11,10 +11,11 @@ The variants switch the two padding/level changes of protocol 3 on one at a time
 - ``level-free``: MFCCs relative to the clip's loudest bin (``level="peak"``),
 - ``both``: today's default.
 
-Prints a table and writes ``benchmarks/results/transfer_ablation.csv``. Needs FluidR3_GM
+Prints a table and writes ``benchmarks/results/transfer_ablation_<feature>.csv`` (``--feature
+essentia-descriptors`` switches the same two changes of that feature). Needs FluidR3_GM
 (``sudo apt-get install fluid-soundfont-gm``).
 
-    python benchmarks/transfer_ablation.py [--models svm,logreg] [--jobs 2]
+    python benchmarks/transfer_ablation.py [--feature mfcc-stats] [--models svm,logreg] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from instrument_bench.models.fitting import class_scores, fit_model
 from instrument_bench.protocol.labels import encode_labels
 from instrument_bench.protocol.tasks import TASKS
 
-OUT = Path(__file__).resolve().parent / "results" / "transfer_ablation.csv"
+OUT = Path(__file__).resolve().parent / "results"
 VARIANTS = {
     "whole-clip, raw level": {"active_db": 0.0, "level": "raw"},
     "sounding frames": {"active_db": 60.0, "level": "raw"},
@@ -76,8 +77,8 @@ def main(argv=None) -> int:
             print(f"{variant:24s} {model_name:8s} in-source {rows[-1]['in_source_accuracy']:.3f}  "
                   f"TimGM6mb -> FluidR3_GM {rows[-1]['fluidr3_accuracy']:.3f}", flush=True)
     frame = pd.DataFrame(rows)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(OUT, index=False)
+    OUT.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(OUT / f"transfer_ablation_{args.feature}.csv", index=False)
     print(frame.to_string(index=False))
     return 0
 

@@ -69,12 +69,14 @@ def read_manifest(directory) -> dict | None:
 def save_predictions(results_dir, model_key: str, *, clip_ids, y_true, scores, label_map,
                      units=None) -> Path:
     """Write a run's test labels and scores to ``predictions/<model_key>.npz`` (atomically), with
-    each test row's independence unit (default: the row itself), which the statistics resample."""
+    each test row's independence unit (default: the row itself), which the statistics resample.
+    Scores are kept in float64, as the predictors saw them: a threshold fitted on valid scores
+    can equal a score exactly (a constant-score model), and float32 rounding would flip it."""
     path = Path(results_dir) / PREDICTIONS / f"{model_key}.npz"
     units = clip_ids if units is None else units
     with atomic_write(path) as tmp:
         np.savez_compressed(tmp, clip_ids=np.asarray(clip_ids), y_true=np.asarray(y_true),
-                            scores=np.asarray(scores, dtype=np.float32), label_map=np.asarray(label_map),
+                            scores=np.asarray(scores, dtype=np.float64), label_map=np.asarray(label_map),
                             units=np.asarray(units, dtype=str))
     return path
 

@@ -54,6 +54,9 @@ def validate_suite(suite) -> None:
             lookup(MODELS, name, kind="model")
         for name in exp.test_on:
             lookup(DATASETS, name, kind="dataset")
+        if exp.dataset in exp.test_on:
+            raise SuiteError(f"{suite.source or suite.name}: experiment on {exp.dataset} names its own "
+                             "dataset in test_on; its test split is scored anyway")
         other = [t for t in exp.tasks if t not in FAMILY_TASKS]
         if exp.test_on and other:
             raise SuiteError(f"{suite.source or suite.name}: experiment on {exp.dataset} names test_on = "

@@ -27,6 +27,7 @@ from instrument_bench.datasets.base import Clip, Dataset
 from instrument_bench.datasets.gm import NSYNTH_FAMILIES
 from instrument_bench.errors import ConfigError, DatasetError, DatasetNotFoundError, SuiteError
 from instrument_bench.plan import validate_suite
+from instrument_bench.predict import choose_model
 from instrument_bench.protocol.tasks import TASKS
 from instrument_bench.protocol.transfer import FAMILY_TASKS, target_view, to_label_map
 from tests.replicas import write_audio_folder, write_medley_solos_db
@@ -260,6 +261,13 @@ def test_cross_source_run_end_to_end(tiny_data_root, medley_root, folder_root, b
         assert ordered.is_monotonic_decreasing, test_dataset
     assert "tested on medley-solos-db" in out and "tested on audio-folder" in out
 
+    # predict's default: the saved model with the best mean primary metric over the other sources
+    cross = board[board["test_dataset"] != board["dataset"]]
+    best = cross.groupby("model")["macro_f1_mean"].mean().idxmax()
+    folder, predictor, why = choose_model(res, dataset="nsynth", task="family")
+    assert json.loads((folder / "manifest.json").read_text())["model"] == best and predictor == "argmax"
+    assert why.startswith("best transfer: macro_f1") and "audio-folder, medley-solos-db" in why
+
     stamp = (res / "runs.csv").stat().st_mtime_ns
     code, out, err = _run(suite, data_root, res, capsys)  # a rerun computes nothing
     assert code == 0, err
@@ -329,6 +337,8 @@ def test_missing_soundfont_skips_the_cross_source_rows_in_one_line(tiny_data_roo
     assert lines[0].startswith("skipped gm-notes-fluidr3")
     assert "nsynth -> gm-notes-fluidr3" in lines[0] and str(missing) in lines[0]
     assert not (bench_home / "gm-notes-fluidr3").exists()
+    _, _, why = choose_model(res, dataset="nsynth", task="family")  # no cross-source rows
+    assert why.startswith("best in-source row")
     code, out, _ = _run(suite, tiny_data_root, res, capsys)  # a rerun: nothing left to compute
     assert code == 0 and "0 cells computed, 1 reused" in out
 
@@ -358,3 +368,26 @@ def test_fluidr3_render_differs_from_timgm6mb_and_keeps_the_split(tmp_path):
     markers = [json.loads((root / gm_notes.MARKER).read_text()) for root in (tim, fluid)]
     assert "soundfont" not in markers[0] and len(markers[1]["soundfont"]) == 12
     assert markers[0]["counts"] == markers[1]["counts"]
+
+
+def test_predict_leaves_windows_of_silence_and_release_out_of_a_files_scores():
+    """A level-free feature amplifies a window of near-silence to full scale: such windows (RMS more
+    than 30 dB below the loudest window) do not vote for the file."""
+    from instrument_bench.datasets.render import render_notes
+    from instrument_bench.predict import sounding_windows, window_positions
+
+    note = render_notes(program=40, notes=[(62, 100)], sample_rate=16000, note_seconds=3.0,
+                        clip_seconds=4.0)[0]
+    hiss = np.random.default_rng(0).normal(0, 1e-4, 8 * 16000).astype(np.float32)
+    audio = np.concatenate([note, hiss])
+    starts = window_positions(len(audio), clip_samples=4 * 16000, hop_samples=4 * 16000)
+    assert list(sounding_windows(audio, starts, 4 * 16000)) == [True, False, False]
+    assert sounding_windows(hiss, [0], 4 * 16000).all()  # the loudest window always counts
+
+
+def test_suite_refuses_its_own_dataset_in_test_on(tmp_path, capsys):
+    suite = write_suite(tmp_path / "own.toml",
+                        experiment("gm-notes", tasks=["family"], features=["mfcc-stats"], models=["logreg"],
+                                   test_on=["gm-notes"]))
+    assert main(["run", str(suite), "--results", str(tmp_path / "r"), "-q"]) == 2
+    assert "names its own dataset in test_on" in capsys.readouterr().err

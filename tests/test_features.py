@@ -100,3 +100,17 @@ def test_an_interrupted_write_is_not_read(dataset, tmp_path):
     array.write_bytes(b"torn")
     again = load_features(dataset, "valid", spec, cache_dir=tmp_path, progress=False)
     np.testing.assert_array_equal(first, again)
+
+
+def test_a_union_is_its_parts_side_by_side_built_from_their_caches(dataset, tmp_path):
+    union = FEATURES["mfcc+essentia"]
+    parts = [FEATURES["mfcc-stats"], FEATURES["essentia-descriptors"]]
+    cached = [load_features(dataset, "valid", p, cache_dir=tmp_path, progress=False) for p in parts]
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.npy")}
+    X = load_features(dataset, "valid", union, cache_dir=tmp_path, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # the parts were read, not recomputed
+    np.testing.assert_array_equal(X, np.concatenate([np.asarray(c) for c in cached], axis=1))
+    audio = [load_audio(c.path, sample_rate=16000) for c in dataset.split("valid")[:2]]
+    np.testing.assert_allclose(union.extract_many(audio, sample_rate=16000), X[:2], rtol=1e-5, atol=1e-5)
+    assert union.needs_audio and X.shape[1] == 112
+    assert cache_key(dataset, "valid", union) != cache_key(dataset, "valid", parts[0])

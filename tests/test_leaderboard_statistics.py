@@ -3,6 +3,7 @@ dry run shows the plan and which cells are done."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,3 +69,20 @@ def test_statistics_can_be_turned_off_and_recomputed(run, tmp_path, capsys):
     assert main(["stats", "--results", str(tmp_path / "results"), "--resamples", "200", "-q"]) == 0
     assert "tied with rank 1" in capsys.readouterr().out
     assert "macro_f1_ci_low" in pd.read_csv(tmp_path / "results" / "leaderboard.csv")
+
+
+def test_saved_scores_apply_a_fitted_threshold_as_the_run_did(tmp_path):
+    """A constant-score model (chance) gets class thresholds equal to its score; the saved scores
+    must reproduce the run's predictions exactly (float32 rounding once flipped every one, and the
+    bootstrap interval of that row missed its own point estimate)."""
+    from instrument_bench.artifacts import load_predictions, save_predictions
+    from instrument_bench.protocol.predictors import PREDICTORS
+
+    scores = np.full((6, 3), 0.9)  # float32 rounds 0.9 down
+    y = np.array([[1, 0, 1]] * 3 + [[0, 1, 0]] * 3)
+    predictor = PREDICTORS["class-thresholds"]
+    params = predictor.fit(scores, y, k=3, threshold=0.5)
+    save_predictions(tmp_path, "k", clip_ids=[str(i) for i in range(6)], y_true=y, scores=scores,
+                     label_map=["a", "b", "c"])
+    saved = load_predictions(tmp_path, "k")["scores"]
+    np.testing.assert_array_equal(predictor.apply(saved, **params), predictor.apply(scores, **params))

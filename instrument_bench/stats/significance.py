@@ -30,6 +30,7 @@ def _block_name(dataset: str, task: str, test_dataset: str) -> str:
     bootstrap draws of a block."""
     return f"{dataset}/{task}" + (f"->{test_dataset}" if test_dataset != dataset else "")
 
+
 CI_METRICS = {"single-label": ("macro_f1", "accuracy"), "multi-label": ("macro_f1", "map")}
 RESAMPLES = 1000
 ALPHA = 0.05
