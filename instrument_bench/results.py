@@ -20,7 +20,7 @@ from .artifacts import load_predictions
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
 from .runs_file import BLOCK, GROUP, KEYS, parse_runs, rejected_frame
 from .stats.ranks import rank_across
-from .stats.significance import RESAMPLES, add_statistics
+from .stats.significance import RESAMPLES, add_statistics, with_test_dataset
 from .storage import atomic_write, storage_error
 
 RUNS = "runs.csv"
@@ -215,12 +215,9 @@ def current_rows(runs: pd.DataFrame) -> pd.DataFrame:
 def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with ``loss`` / ``predictor`` / ``test_dataset`` filled in for rows written
     before they existed."""
-    frame = frame.copy()
+    frame = with_test_dataset(frame)
     for column, default in GROUP_DEFAULTS.items():
         frame[column] = frame[column].fillna(default) if column in frame else default
-    if "dataset" in frame:
-        frame["test_dataset"] = (frame["test_dataset"].fillna(frame["dataset"]) if "test_dataset" in frame
-                                 else frame["dataset"])
     return frame
 
 

@@ -153,6 +153,9 @@ OPTION_RULES = {  # read_layout's options: (check, what is allowed)
     "valid_fraction": (lambda v: _number(v) and 0 < v < 1, _FRACTION),
     "sample_rate": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
                     "a whole number of Hz above 0"),
+    "families": (lambda v: v is None or isinstance(v, dict) and all(isinstance(f, str) for f in v.values()),
+                 'a table of label = "family" (an NSynth family, or "" for none)'),
+    "test_only": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 
@@ -201,7 +204,7 @@ def read_layout(root, *, group_by: str | None = None, window_seconds: float = 3.
     """
     check_options({"group_by": group_by, "window_seconds": window_seconds, "hop_seconds": hop_seconds,
                    "test_fraction": test_fraction, "valid_fraction": valid_fraction,
-                   "sample_rate": sample_rate})
+                   "sample_rate": sample_rate, "families": families, "test_only": test_only})
     root = Path(root)
     try:
         pattern = re.compile(group_by) if group_by else None
@@ -248,9 +251,6 @@ def _family_map(families, root) -> FamilyMap | None:
     when a cross-source experiment reads them)."""
     if families is None:
         return None
-    if not isinstance(families, dict) or not all(isinstance(v, str) for v in families.values()):
-        raise ConfigError(f"audio-folder option families = {families!r}: must be a table of label = "
-                          "\"family\" (an NSynth family, or \"\" for none)")
     bad = sorted(v for v in families.values() if v and v not in NSYNTH_FAMILIES)
     if bad:
         raise ConfigError(f"audio-folder option families: {', '.join(map(repr, bad))} are not NSynth "

@@ -18,6 +18,7 @@ import scikit_posthocs
 from scipy.stats import friedmanchisquare, rankdata
 
 from ..protocol.predictors import PREDICTORS
+from .significance import with_test_dataset
 
 MIN_BLOCKS_FOR_POWER = 5  # below this many dataset x task pairs, say the test has little power
 
@@ -34,7 +35,7 @@ def _representatives(board: pd.DataFrame) -> pd.DataFrame:
 def score_matrix(board: pd.DataFrame) -> pd.DataFrame:
     """Primary metric per dataset x task (rows) and feature / model (columns), complete: only
     the feature x model pairs that ran on every kept dataset x task (at least two of them)."""
-    rows = _representatives(board)
+    rows = _representatives(with_test_dataset(board))
     values = rows.apply(lambda r: r[f"{r['primary_metric']}_mean"], axis=1)
     target = np.where(rows["test_dataset"] != rows["dataset"], " -> " + rows["test_dataset"], "")
     matrix = rows.assign(_value=values, _block=rows["dataset"] + " / " + rows["task"] + target,
@@ -61,7 +62,7 @@ def rank_across(board: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     pairwise : pd.DataFrame or None
         Nemenyi p-values between the feature / model pairs (square).
     """
-    matrix = score_matrix(board) if not board.empty else pd.DataFrame()
+    matrix = score_matrix(with_test_dataset(board)) if not board.empty else pd.DataFrame()
     if matrix.shape[0] < 2 or matrix.shape[1] < 2:
         return pd.DataFrame(), None
     ranks = np.apply_along_axis(lambda v: rankdata(-v), 1, matrix.to_numpy())

@@ -25,6 +25,15 @@ from ..runs_file import BLOCK, GROUP
 from . import bootstrap
 
 
+def with_test_dataset(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with ``test_dataset`` filled in (its training set) where it is missing."""
+    frame = frame.copy()
+    if "dataset" in frame:
+        frame["test_dataset"] = (frame["test_dataset"].fillna(frame["dataset"]) if "test_dataset" in frame
+                                 else frame["dataset"])
+    return frame
+
+
 def _block_name(dataset: str, task: str, test_dataset: str) -> str:
     """``dataset/task`` (in-source) or ``dataset/task->test_dataset`` (cross-source): seeds the
     bootstrap draws of a block."""
@@ -99,7 +108,7 @@ def add_statistics(board: pd.DataFrame, rows: pd.DataFrame, load, *, resamples: 
     alpha : float
         Significance level of the ties.
     """
-    board = board.copy()
+    board, rows = with_test_dataset(board), with_test_dataset(rows)
     group = GROUP
     seeds_of = {key: frame for key, frame in rows.groupby(group, sort=False)}
     cache = {}
