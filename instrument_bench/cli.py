@@ -17,7 +17,7 @@ from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
 from .models.plugins import added_models, load_plugins, register_suite
 from .parallel import EXECUTORS
-from .printing import print_leaderboard, print_plan, skipped_lines
+from .printing import print_leaderboard, print_plan, print_transfer, skipped_lines
 from .protocol.predictors import PREDICTORS
 from .protocol.tasks import TASKS
 
@@ -233,7 +233,9 @@ def cmd_run(args) -> int:
     if args.dry_run:
         return print_plan(dry_run(suite, options, progress=not args.quiet, log=log), options)
     summary = run_suite(suite, options, progress=not args.quiet, log=log)
-    print_leaderboard(read_csv(options.results_dir / LEADERBOARD))
+    board = read_csv(options.results_dir / LEADERBOARD)
+    print_leaderboard(board)
+    print_transfer(board)
     print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
           f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
           f"leaderboard: {options.results_dir / 'leaderboard.csv'}")

@@ -29,6 +29,29 @@ def print_leaderboard(board, *, top: int = 5) -> None:
                   f"paired cluster bootstrap over {units:.0f} test units, Holm-corrected, 0.05)")
 
 
+def print_transfer(board, *, top: int = 8) -> None:
+    """The transfer matrix of every task with cross-source rows: the feature / model pairs that
+    transfer best (rows) x "trained on -> tested on" (columns), the primary metric's mean."""
+    if board.empty or "test_dataset" not in board:
+        return
+    for task, rows in board.groupby("task", sort=False):
+        if not (rows["test_dataset"] != rows["dataset"]).any():
+            continue
+        primary = rows["primary_metric"].iloc[0]
+        rows = rows.assign(_column=rows["dataset"] + " -> " + rows["test_dataset"],
+                           _row=rows["feature"] + " / " + rows["model"], _value=rows[f"{primary}_mean"])
+        matrix = rows.pivot_table(index="_row", columns="_column", values="_value", aggfunc="max")
+        cross = [c for c in matrix.columns if c.split(" -> ")[0] != c.split(" -> ")[1]]
+        matrix = matrix.loc[matrix[cross].mean(axis=1).sort_values(ascending=False).index[:top]]
+        print(f"\ntransfer matrix, {task}: {primary} (best loss and predictor), the {len(matrix)} "
+              "feature / model pairs that transfer best")
+        width, names = max(len(c) for c in matrix.columns), max(len(n) for n in matrix.index)
+        print(" " * (names + 3) + "  ".join(f"{c:>{width}}" for c in matrix.columns))
+        for name, values in matrix.iterrows():
+            cells = "  ".join(f"{'':>{width}}" if v != v else f"{v:>{width}.3f}" for v in values)
+            print(f"  {name:<{names}} {cells}")
+
+
 def skipped_lines(summary) -> list[str]:
     """One line per skipped dataset (naming the cross-source rows it takes with it), task and
     cross-source pair."""

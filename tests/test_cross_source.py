@@ -260,6 +260,7 @@ def test_cross_source_run_end_to_end(tiny_data_root, medley_root, folder_root, b
         ordered = block.sort_values("rank")["macro_f1_mean"]
         assert ordered.is_monotonic_decreasing, test_dataset
     assert "tested on medley-solos-db" in out and "tested on audio-folder" in out
+    assert "transfer matrix, family: macro_f1" in out and "nsynth -> medley-solos-db" in out
 
     # predict's default: the saved model with the best mean primary metric over the other sources
     cross = board[board["test_dataset"] != board["dataset"]]
