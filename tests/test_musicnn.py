@@ -65,8 +65,10 @@ def test_patches_overlap_by_half():
 def test_exactly_one_patch_is_not_padded_and_one_frame_less_is():
     exact = harmonic_tone(186 * 256 / SR)  # 187 frames
     short = exact[:185 * 256]  # 186 frames
-    np.testing.assert_array_equal(musicnn.log_mel_patches(short, sample_rate=SR)[0, :185],  # the last
-                                  musicnn.log_mel_patches(exact, sample_rate=SR)[0, :185])  # frame differs
+    # the last frame differs; the others hold the same samples (up to one float16 step of the mel:
+    # the FFT's last bits depend on the input's length on some numpy/scipy builds)
+    np.testing.assert_allclose(musicnn.log_mel_patches(short, sample_rate=SR)[0, :185],
+                               musicnn.log_mel_patches(exact, sample_rate=SR)[0, :185], rtol=0, atol=1e-3)
     assert musicnn.log_mel_patches(exact, sample_rate=SR).shape == (1, 187, 96)
     padded = musicnn.log_mel_patches(short, sample_rate=SR)
     np.testing.assert_array_equal(padded[0, 186], padded[0, 0])  # the 187th frame repeats the first
