@@ -194,8 +194,10 @@ def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True
 
 def load_fluidr3(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True,
                  soundfont: str = FLUIDR3):
-    """Load ``gm-notes-fluidr3``: gm-notes' programs, notes and split rendered from another
-    SoundFont (``soundfont``: an SF2 file, by default Debian's FluidR3_GM), rendering it first.
+    """Load gm-notes-fluidr3 (gm-notes from a second SoundFont, FluidR3_GM), rendering it first.
+
+    The same programs, notes and split as gm-notes, played by ``soundfont`` (an SF2 file, by
+    default Debian's FluidR3_GM).
 
     Raises
     ------
