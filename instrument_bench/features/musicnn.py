@@ -97,8 +97,8 @@ def tag_names(name: str = "MTT_musicnn") -> tuple[str, ...]:
 
 def _mono_16k(audio, sample_rate: int) -> np.ndarray:
     y = np.asarray(audio, dtype=np.float32)
-    if y.ndim == 2:
-        y = librosa.to_mono(y=y)
+    if y.ndim == 2:  # (channels, samples): their mean (librosa 1.0's to_mono mixes separate signals)
+        y = y.mean(axis=0)
     if y.ndim != 1 or y.size == 0:
         raise FeatureError(f"musicnn needs a non-empty mono (samples,) clip, got shape {np.shape(audio)}")
     if not np.all(np.isfinite(y)):
