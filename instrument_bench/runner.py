@@ -110,10 +110,11 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
             spec, X, jobs, targets_of_cell = FEATURES[feature_name], None, [], ()
             cells = feature_cells(exp, dataset, view.task, feature_name, seeds=options.seeds,
                                   train_config=train_config, targets=[v for _, v in views])
-            if spec.missing():  # an optional package is not installed: one line, not failed cells
+            reason = spec.missing()
+            if reason:  # an optional package is not installed: one line, not failed cells
                 if feature_name not in summary.skipped_features:
-                    summary.skipped_features[feature_name] = spec.missing()
-                    log(f"skipped feature {feature_name}: {spec.missing()}")
+                    summary.skipped_features[feature_name] = reason
+                    log(f"skipped feature {feature_name}: {reason}")
                 bar.update(len(cells))
                 continue
             for cell in cells:

@@ -27,6 +27,13 @@ def _run(suite, data_root, results, capsys):
     return code, out.out, out.err
 
 
+def _musicnn_suite(path, *, features, models):
+    """``models`` on ``features``, and the zero-shot row on musicnn's tags, on nsynth."""
+    return write_suite(path, experiment("nsynth", tasks=["family"], features=features, models=models),
+                       experiment("nsynth", tasks=["family"], features=["musicnn-mtt-tags"],
+                                  models=["zero-shot"]))
+
+
 def test_zero_shot_scores_each_family_by_its_best_tag_and_learns_nothing():
     families = ("guitar", "keyboard", "string", "brass")
     X = np.zeros((4, len(TAGS)))
@@ -58,11 +65,7 @@ def test_a_missing_musicnn_wheel_skips_its_cells_in_one_line(tiny_data_root, ben
     monkeypatch.setattr(musicnn, "PACKAGE", "musicnn_is_not_installed_here")
     assert FEATURES["musicnn-mtt"].missing() == ("the musicnn wheel is not installed: "
                                                  "pip install --no-deps musicnn==0.1.0")
-    suite = write_suite(tmp_path / "s.toml",
-                        experiment("nsynth", tasks=["family"], features=["musicnn-mtt", "mfcc-stats"],
-                                   models=["logreg"]),
-                        experiment("nsynth", tasks=["family"], features=["musicnn-mtt-tags"],
-                                   models=["zero-shot"]))
+    suite = _musicnn_suite(tmp_path / "s.toml", features=["musicnn-mtt", "mfcc-stats"], models=["logreg"])
     res = tmp_path / "results"
     code, out, err = _run(suite, tiny_data_root, res, capsys)
     assert code == 0, err
@@ -75,11 +78,7 @@ def test_a_missing_musicnn_wheel_skips_its_cells_in_one_line(tiny_data_root, ben
 
 @needs_musicnn
 def test_musicnn_probes_and_the_zero_shot_row_run_end_to_end(tiny_data_root, bench_home, tmp_path, capsys):
-    suite = write_suite(tmp_path / "s.toml",
-                        experiment("nsynth", tasks=["family"], features=["musicnn-mtt"],
-                                   models=["logreg", "knn"]),
-                        experiment("nsynth", tasks=["family"], features=["musicnn-mtt-tags"],
-                                   models=["zero-shot"]))
+    suite = _musicnn_suite(tmp_path / "s.toml", features=["musicnn-mtt"], models=["logreg", "knn"])
     res = tmp_path / "results"
     code, out, err = _run(suite, tiny_data_root, res, capsys)
     assert code == 0, err

@@ -319,13 +319,19 @@ def embed(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.ndarray:
     return np.concatenate([penultimate.mean(axis=0), penultimate.max(axis=0)]).astype(np.float32)
 
 
+def _per_clip(audio, *, sample_rate: int, model: str, output: str) -> list[np.ndarray]:
+    """One network call on every patch of a ``(clips, samples)`` batch; ``output``'s rows of each
+    clip's patches, clip by clip."""
+    patches = [log_mel_patches(clip, sample_rate=sample_rate) for clip in np.asarray(audio)]
+    values = predict(np.concatenate(patches), model=model)[output]
+    bounds = np.cumsum([0] + [len(p) for p in patches])
+    return [values[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 def embed_batch(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.ndarray:
     """:func:`embed` of a ``(clips, samples)`` batch, with one network call: ``(clips, 400)``."""
-    patches = [log_mel_patches(clip, sample_rate=sample_rate) for clip in np.asarray(audio)]
-    penultimate = predict(np.concatenate(patches), model=model)["penultimate"]
-    bounds = np.cumsum([0] + [len(p) for p in patches])
-    return np.stack([np.concatenate([penultimate[a:b].mean(axis=0), penultimate[a:b].max(axis=0)])
-                     for a, b in zip(bounds[:-1], bounds[1:])]).astype(np.float32)
+    clips = _per_clip(audio, sample_rate=sample_rate, model=model, output="penultimate")
+    return np.stack([np.concatenate([c.mean(axis=0), c.max(axis=0)]) for c in clips]).astype(np.float32)
 
 
 def tag_scores(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.ndarray:
@@ -351,10 +357,8 @@ def tag_scores(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.nda
 
 def tag_scores_batch(audio, *, sample_rate: int, model: str = "MTT_musicnn") -> np.ndarray:
     """:func:`tag_scores` of a ``(clips, samples)`` batch, with one network call: ``(clips, 50)``."""
-    patches = [log_mel_patches(clip, sample_rate=sample_rate) for clip in np.asarray(audio)]
-    tags = predict(np.concatenate(patches), model=model)["tags"]
-    bounds = np.cumsum([0] + [len(p) for p in patches])
-    return np.stack([tags[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]).astype(np.float32)
+    clips = _per_clip(audio, sample_rate=sample_rate, model=model, output="tags")
+    return np.stack([c.mean(axis=0) for c in clips]).astype(np.float32)
 
 
 def missing() -> str | None:
@@ -364,33 +368,22 @@ def missing() -> str | None:
 
 
 LIBRARIES = ("musicnn", "tensorflow", "keras", "librosa", "numpy", "soxr")
-SPEC = FeatureSpec(
-    name="musicnn-mtt",
-    params={"model": "MTT_musicnn"},
-    libraries=LIBRARIES,
-    extract=embed,
-    extract_batch=embed_batch,
-    requires=missing,
-    description="musicnn trained on MagnaTagATune (pretrained, frozen): penultimate 200-unit layer, "
-                "mean and max over 3 s patches (400 values)",
-)
-SPEC_MSD = FeatureSpec(
-    name="musicnn-msd",
-    params={"model": "MSD_musicnn"},
-    libraries=LIBRARIES,
-    extract=embed,
-    extract_batch=embed_batch,
-    requires=missing,
-    description="musicnn trained on the Million Song Dataset (pretrained, frozen): penultimate layer, "
-                "mean and max over 3 s patches (400 values)",
-)
-SPEC_MTT_TAGS = FeatureSpec(
-    name="musicnn-mtt-tags",
-    params={"model": "MTT_musicnn"},
-    libraries=LIBRARIES,
-    extract=tag_scores,
-    extract_batch=tag_scores_batch,
-    requires=missing,
-    description="musicnn's 50 MagnaTagATune tag probabilities, mean over 3 s patches (the zero-shot "
-                "model's input)",
-)
+
+
+def _spec(name: str, model: str, *, tags: bool = False, description: str) -> FeatureSpec:
+    """A musicnn feature: ``model``'s penultimate-layer embedding, or its tag probabilities."""
+    return FeatureSpec(name=name, params={"model": model}, libraries=LIBRARIES,
+                       extract=tag_scores if tags else embed,
+                       extract_batch=tag_scores_batch if tags else embed_batch,
+                       requires=missing, description=description)
+
+
+SPEC = _spec("musicnn-mtt", "MTT_musicnn",
+             description="musicnn trained on MagnaTagATune (pretrained, frozen): penultimate 200-unit "
+                         "layer, mean and max over 3 s patches (400 values)")
+SPEC_MSD = _spec("musicnn-msd", "MSD_musicnn",
+                 description="musicnn trained on the Million Song Dataset (pretrained, frozen): "
+                             "penultimate layer, mean and max over 3 s patches (400 values)")
+SPEC_MTT_TAGS = _spec("musicnn-mtt-tags", "MTT_musicnn", tags=True,
+                      description="musicnn's 50 MagnaTagATune tag probabilities, mean over 3 s patches "
+                                  "(the zero-shot model's input)")

@@ -285,14 +285,10 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         with atomic_write(path) as tmp:
             np.save(tmp, np.concatenate([np.asarray(p).reshape(len(p), -1) for p in parts], axis=1))
     else:
-        _extract_into_cache(clips, spec, path, dataset=dataset, jobs=jobs, progress=progress,
-                            executor=executor, split=split)
+        with atomic_write(path) as tmp:
+            compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
+                             desc=f"{spec.name} {dataset.name}/{split}", out=tmp, executor=executor)
     with atomic_write(ids_path) as tmp:  # written last: marks the array complete
         np.save(tmp, ids)
     return np.load(path, mmap_mode="r")
 
-
-def _extract_into_cache(clips, spec, path, *, dataset, jobs, progress, executor, split) -> None:
-    with atomic_write(path) as tmp:
-        compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
-                         desc=f"{spec.name} {dataset.name}/{split}", out=tmp, executor=executor)

@@ -62,7 +62,7 @@ def rank_across(board: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]
     pairwise : pd.DataFrame or None
         Nemenyi p-values between the feature / model pairs (square).
     """
-    matrix = score_matrix(with_test_dataset(board)) if not board.empty else pd.DataFrame()
+    matrix = score_matrix(board) if not board.empty else pd.DataFrame()
     if matrix.shape[0] < 2 or matrix.shape[1] < 2:
         return pd.DataFrame(), None
     ranks = np.apply_along_axis(lambda v: rankdata(-v), 1, matrix.to_numpy())
