@@ -112,15 +112,23 @@ class FeatureFiles:
 
     paths: dict
     keep: dict
+    reverse_frames: bool = False  # a target scored on its clips' frames in reverse order
 
     def load(self) -> dict:
         """The feature arrays, memory-mapped (copied only where the task keeps a subset)."""
         return kept_rows({s: np.load(path, mmap_mode="r") for s, path in self.paths.items()}, self.keep)
 
+    def stacked(self) -> np.ndarray:
+        """A target's features: the kept rows of its splits, in split order, in one array."""
+        parts = list(self.load().values())
+        X = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.ascontiguousarray(X[:, ::-1]) if self.reverse_frames else X
+
 
 @dataclass(frozen=True)
 class TargetJob:
-    """A cross-source target of a cell: its test clips' features and family labels."""
+    """A target of a cell (another dataset's test split, another instrument source's clips, the
+    test split perturbed): its clips' features and labels, and the condition its rows carry."""
 
     dataset: str
     X: object  # the arrays, a FeatureFiles, or the error that kept them from being computed
@@ -128,6 +136,16 @@ class TargetJob:
     groups: object
     clip_ids: list
     units: dict  # clip id (and recording) -> independence unit
+    key: str = ""  # TargetView.key: the target's name in run keys and prediction files
+    source: str = "-"
+    perturbation: str = "-"
+    severity: str = "-"
+
+    @property
+    def condition(self) -> dict:
+        """The columns its rows carry besides the metrics."""
+        return {"test_dataset": self.dataset, "test_source": self.source,
+                "perturbation": self.perturbation, "severity": self.severity}
 
 
 @dataclass(frozen=True)
@@ -184,7 +202,7 @@ def score_target(job: CellJob, target: TargetJob, model, rows: list, *, label_ma
     X = target.X
     if isinstance(X, Exception):
         raise X
-    X = X.load()["test"] if isinstance(X, FeatureFiles) else X
+    X = X.stacked() if isinstance(X, FeatureFiles) else X
     if X.shape[1:] != tuple(input_shape):
         raise ConfigError(f"{target.dataset}: {job.spec.name} gives shape {X.shape[1:]}, the model was "
                           f"fitted on {tuple(input_shape)} (clips of another length)")
@@ -195,7 +213,7 @@ def score_target(job: CellJob, target: TargetJob, model, rows: list, *, label_ma
     scores, ids = scores[kept], [i for i, k in zip(target.clip_ids, kept) if k]
     if target.groups is not None:
         scores, y, ids = aggregate_groups(scores, y, np.asarray(target.groups)[kept], aggregate=aggregate)
-    key = f"{cell.model_key}-{target.dataset}"
+    key = f"{cell.model_key}-{target.key}"
     save_predictions(job.results_dir, key, y_true=y, scores=scores, label_map=label_map, clip_ids=list(ids),
                      units=[target.units[i] for i in ids])
     out, per_class = [], []
@@ -203,8 +221,8 @@ def score_target(job: CellJob, target: TargetJob, model, rows: list, *, label_ma
         params = json.loads(row["predictor_params"])
         pred = PREDICTORS[row["predictor"]].apply(scores, **params)
         metrics, classes = _metrics(task, y, pred, scores, label_map)
-        out.append({**row, **metrics, "run_key": cell.target_keys[target.dataset][row["predictor"]],
-                    "test_dataset": target.dataset, "predictions_key": key, "n_test": len(y)})
+        out.append({**row, **metrics, "run_key": cell.target_keys[target.key][row["predictor"]],
+                    **target.condition, "predictions_key": key, "n_test": len(y)})
         per_class.append(classes)
     return out, per_class
 
@@ -215,21 +233,21 @@ def _target_rows(job: CellJob, model, rows: list, **how) -> tuple[list, list, li
     for target in job.targets:
         try:
             target_rows, classes = score_target(job, target, model, rows, **how)
-            lines.append(f"  -> {target.dataset}: " + ", ".join(
+            lines.append(f"  -> {target.key}: " + ", ".join(
                 f"{r['predictor']} {job.task.primary_metric}={r[job.task.primary_metric]:.3f}"
                 for r in target_rows))
         except StorageError:
             raise
         except (InstrumentBenchError, ValueError, OSError) as exc:
-            keys = job.cell.target_keys[target.dataset]
-            target_rows = [{**{k: r[k] for k in ("dataset", "task", "task_kind", "feature", "model",
-                                                 "loss", "seed", "primary_metric", "model_key",
+            keys = job.cell.target_keys[target.key]
+            target_rows = [{**{k: r[k] for k in ("dataset", "train_source", "task", "task_kind", "feature",
+                                                 "model", "loss", "seed", "primary_metric", "model_key",
                                                  "deterministic", "predictor")},
-                            "status": "failed", "error": f"{target.dataset}: {exc}",
-                            "run_key": keys[r["predictor"]], "test_dataset": target.dataset}
+                            "status": "failed", "error": f"{target.key}: {exc}",
+                            "run_key": keys[r["predictor"]], **target.condition}
                            for r in rows]
             classes = [[] for _ in rows]
-            lines.append(f"  -> {target.dataset}: FAILED: {exc}")
+            lines.append(f"  -> {target.key}: FAILED: {exc}")
         out += target_rows
         per_class += classes
     return out, per_class, lines
@@ -240,8 +258,9 @@ def compute_cell(job: CellJob) -> dict:
     rows, a log line and the error if it failed. Writes no results CSV (the parent does)."""
     cell, task, spec = job.cell, job.task, job.spec
     predictors = list(cell.keys)
-    base = {"status": "ok", "dataset": cell.dataset, "test_dataset": cell.dataset, "task": task.name,
-            "task_kind": task.kind,
+    base = {"status": "ok", "dataset": cell.dataset, "train_source": cell.train_source,
+            "test_dataset": cell.dataset, "test_source": cell.train_source, "perturbation": "-",
+            "severity": "-", "task": task.name, "task_kind": task.kind,
             "feature": spec.name, "model": cell.model, "loss": cell.loss, "seed": cell.seed,
             "primary_metric": task.primary_metric, "model_key": cell.model_key,
             "deterministic": MODELS[cell.model].deterministic}

@@ -13,16 +13,17 @@ from .config import RunOptions, list_suites, load_suite
 from .datasets import DATASETS
 from .errors import ConfigError, FeatureError, InstrumentBenchError, SuiteError, UnknownNameError
 from .features import FEATURES
+from .features.perturbations import PERTURBATIONS, severity_text
 from .models import MODELS
 from .models.keras.losses import LOSS_DESCRIPTIONS
 from .models.plugins import added_models, load_plugins, register_suite
 from .parallel import EXECUTORS
-from .printing import print_leaderboard, print_plan, print_transfer, skipped_lines
+from .printing import print_leaderboard, print_plan, print_robustness, print_transfer, skipped_lines
 from .protocol.predictors import PREDICTORS
 from .protocol.tasks import TASKS
 
 REGISTRIES = {"datasets": DATASETS, "features": FEATURES, "models": MODELS, "tasks": TASKS,
-              "losses": LOSS_DESCRIPTIONS, "predictors": PREDICTORS}
+              "losses": LOSS_DESCRIPTIONS, "predictors": PREDICTORS, "perturbations": PERTURBATIONS}
 
 
 def _positive(value: str) -> int:
@@ -169,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--sample-rate", type=_positive, default=16000, help="its sample rate (default 16000)")
     enc.add_argument("--suite", help="also the [encoders.<name>] tables of this suite")
 
-    show = sub.add_parser("list", help="list datasets, tasks, features, models and suites")
+    show = sub.add_parser("list", help="list datasets, tasks, features, models, perturbations and suites")
     show.add_argument("what", nargs="?", choices=[*REGISTRIES, "suites"],
                       help="only one kind (default: all)")
     return parser
@@ -196,6 +197,10 @@ def cmd_list(args) -> int:
         elif kind == "losses":
             for name, text in LOSS_DESCRIPTIONS.items():
                 print(f"  {name:<22} {text}")
+        elif kind == "perturbations":
+            for name, spec in PERTURBATIONS.items():
+                levels = ", ".join(severity_text(v) for v in spec.severities if v is not None)
+                print(f"  {name:<22} {spec.description}" + (f"  [{levels} {spec.unit}]" if levels else ""))
         else:
             for name, obj in REGISTRIES[kind].items():
                 print(_describe(name, obj))
@@ -236,6 +241,7 @@ def cmd_run(args) -> int:
     board = read_csv(options.results_dir / LEADERBOARD)
     print_leaderboard(board)
     print_transfer(board)
+    print_robustness(board)
     print(f"\n{summary.computed} cells computed, {summary.cached} reused from "
           f"{options.results_dir / 'runs.csv'}, {len(summary.failed)} failed; "
           f"leaderboard: {options.results_dir / 'leaderboard.csv'}")

@@ -87,6 +87,11 @@ class Experiment:
     predictors.
     ``test_on`` names other datasets whose test split every fitted model is also scored on, once,
     through the shared NSynth family vocabulary (cross-source rows, ``test_dataset``).
+    ``train_source`` (seed 004's source test) fits and selects on the clips of one NSynth
+    instrument source only (``acoustic``) and scores the clips of each other source (every split:
+    none was seen in training) as rows with ``train_source`` / ``test_source``.
+    ``perturbations`` score the test split again under each named perturbation at each of its
+    severities, the fitted model unchanged (rows with ``perturbation`` / ``severity``).
     """
 
     dataset: str
@@ -98,6 +103,8 @@ class Experiment:
     top_k: int = 3
     threshold: float = 0.5
     test_on: tuple = ()
+    train_source: str = ""
+    perturbations: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +179,8 @@ def load_suite(name_or_path: str) -> Suite:
         dataset=block["dataset"], tasks=tuple(block["tasks"]), features=tuple(block["features"]),
         models=tuple(block["models"]), losses=tuple(block.get("losses", ())),
         predictors=tuple(block.get("predictors", ())), top_k=block.get("top_k", 3),
-        threshold=float(block.get("threshold", 0.5)), test_on=tuple(block.get("test_on", ())))
+        threshold=float(block.get("threshold", 0.5)), test_on=tuple(block.get("test_on", ())),
+        train_source=block.get("train_source", ""), perturbations=tuple(block.get("perturbations", ())))
         for block in blocks)
     return Suite(name=raw.get("name", path.stem), experiments=experiments, seeds=raw.get("seeds", 3),
                  description=raw.get("description", ""), keras=dict(raw.get("keras", {})),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from . import results
 from .config import RunOptions, Suite, TrainConfig
+from .cross_source import own_views
 from .errors import DatasetError
 from .plan import feature_cells, validate_suite
 from .protocol.labels import task_view
 from .protocol.tasks import TASKS
-from .protocol.transfer import target_view
+from .protocol.transfer import source_view, target_view
 from .runner import RunSummary, load_for, load_targets
 
 
@@ -58,8 +59,12 @@ def dry_run(suite: Suite, options: RunOptions, *, progress: bool = True, log=pri
                                progress=progress)
         for task_name in exp.tasks:
             try:
-                task = task_view(TASKS[task_name], dataset).task
+                view = task_view(TASKS[task_name], dataset)
+                if exp.train_source:
+                    view, _ = source_view(view, dataset, exp.train_source)
+                task = view.task
                 views = [target_view(task, target) for target in targets.values()]
+                views += [v for _, v in own_views(exp, view, dataset)]
             except DatasetError as exc:
                 summary.skipped_tasks[f"{dataset.name}/{task_name}"] = str(exc)
                 continue

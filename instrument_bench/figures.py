@@ -20,6 +20,8 @@ import scikit_posthocs  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay  # noqa: E402
 
 from . import results  # noqa: E402
+from .conditions import severity_order  # noqa: E402
+from .features.perturbations import PERTURBATIONS  # noqa: E402
 from .protocol.metrics import SINGLE_LABEL_METRICS  # noqa: E402
 from .storage import atomic_write  # noqa: E402
 
@@ -209,4 +211,48 @@ def transfer_matrix(board: pd.DataFrame, path: Path, *, top: int = MAX_HEATMAP_R
                     color="white" if v < 0.6 else "black")
     fig.colorbar(image, ax=ax, fraction=0.03)
     ax.set_title(f"{primary}, mean over seeds: trained on -> tested on")
+    return _save(fig, path)
+
+
+def perturbation_curves(board: pd.DataFrame, path: Path, *, top: int = 8) -> Path:
+    """Metric against severity, one panel per perturbation, one line per feature / model (the
+    ``top`` best on the clean test split; each model's loss and predictor with the best valid score
+    stand for it), for one training set, task and test set."""
+    primary = board["primary_metric"].iloc[0]
+    board = board.assign(_valid=board.get("valid_score_mean", pd.Series(0.0, index=board.index)),
+                         _label=board["feature"] + " / " + board["model"])
+    chosen = board[board["perturbation"] == "-"].sort_values("_valid", ascending=False, kind="stable")
+    chosen = chosen.groupby("_label", sort=False).head(1)
+    chosen = chosen.sort_values(f"{primary}_mean", ascending=False).head(top)
+    keys = ["feature", "model", "loss", "predictor"]
+    rows = board.merge(chosen[keys], on=keys)
+    names = [p for p in dict.fromkeys(rows["perturbation"]) if p != "-"]
+    ncols = min(4, len(names))
+    nrows = -(-len(names) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows + 0.8), squeeze=False,
+                             sharey=True)
+    chance = chosen.loc[chosen["model"] == "chance", f"{primary}_mean"]
+    for ax, name in zip(axes.flat, names):
+        levels = sorted(set(rows.loc[rows["perturbation"] == name, "severity"]),
+                        key=lambda s: severity_order(name, s))
+        ticks = ["clean", *levels]
+        for label, line in rows.groupby("_label", sort=False):
+            values = {("clean" if p == "-" else s): v for p, s, v in
+                      zip(line["perturbation"], line["severity"], line[f"{primary}_mean"])
+                      if p in ("-", name)}
+            ax.plot(range(len(ticks)), [values.get(t, np.nan) for t in ticks], marker="o", label=label)
+        if len(chance):
+            ax.axhline(chance.iloc[0], color="grey", linestyle=":")
+        ax.set_xticks(range(len(ticks)), [name if t == "-" else t for t in ticks], rotation=30,
+                      fontsize=7)
+        unit = PERTURBATIONS[name].unit if name in PERTURBATIONS else ""
+        ax.set_title(name + (f" ({unit})" if unit else ""), fontsize=9)
+        ax.set_ylim(0, 1)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].set_ylabel(primary)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
+               bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 4)))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return _save(fig, path)

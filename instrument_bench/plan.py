@@ -18,6 +18,7 @@ from . import __version__
 from .datasets import DATASETS
 from .errors import SuiteError, lookup
 from .features import FEATURES
+from .features.perturbations import PERTURBATIONS
 from .models import MODELS
 from .models.keras.losses import LOSSES
 from .models.plugins import load_plugins, register_suite
@@ -54,6 +55,8 @@ def validate_suite(suite) -> None:
             lookup(MODELS, name, kind="model")
         for name in exp.test_on:
             lookup(DATASETS, name, kind="dataset")
+        for name in exp.perturbations:
+            lookup(PERTURBATIONS, name, kind="perturbation")
         if exp.dataset in exp.test_on:
             raise SuiteError(f"{suite.source or suite.name}: experiment on {exp.dataset} names its own "
                              "dataset in test_on; its test split is scored anyway")
@@ -110,11 +113,14 @@ def cell_versions(spec, model_name: str) -> dict:
     return {"protocol": PROTOCOL_VERSION, "libraries": library_versions(names)}
 
 
-def cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss) -> dict:
+def cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss,
+                train_source: str = "") -> dict:
     """Everything that determines a fitted model (its ``model_key`` is the hash of this)."""
     config = {"dataset": dataset.name, "data_version": dataset.version, "split_hash": split_hash,
               "task": task.name, "feature": spec.name, "feature_params": spec.params,
               "model": model_name, "seed": seed, **cell_versions(spec, model_name)}
+    if train_source:  # a source test fits on one instrument source's clips only
+        config["train_source"] = train_source
     model = MODELS[model_name]
     if model.is_keras:
         config.update(architecture=model.architecture(), training=train_config.as_dict(),
@@ -136,7 +142,8 @@ class PlannedCell:
     seed: int
     config: dict
     keys: dict
-    target_keys: dict = field(default_factory=dict)  # {target dataset: {predictor: run key}}
+    target_keys: dict = field(default_factory=dict)  # {target key: {predictor: run key}}
+    train_source: str = "-"  # a source test's training source ("-": every source)
 
     @property
     def all_keys(self) -> set:
@@ -145,8 +152,9 @@ class PlannedCell:
 
     @property
     def name(self) -> str:
-        """``dataset/task/feature/model[/loss]/seed<n>``."""
-        return (f"{self.dataset}/{self.task}/{self.feature}/{self.model}"
+        """``dataset[@train source]/task/feature/model[/loss]/seed<n>``."""
+        return (f"{self.dataset}" + (f"@{self.train_source}" if self.train_source != "-" else "")
+                + f"/{self.task}/{self.feature}/{self.model}"
                 + (f"/{self.loss}" if self.loss != "-" else "") + f"/seed{self.seed}")
 
     @property
@@ -159,23 +167,26 @@ def feature_cells(exp, dataset, task, feature: str, *, seeds: int, train_config,
                   targets=()) -> list[PlannedCell]:
     """The cells of one task and feature of an experiment on a loaded dataset, in run order.
 
-    ``targets`` (:class:`~.protocol.transfer.TargetView`, one per loaded ``test_on`` dataset) add
-    a cross-source row per predictor, keyed by the cell and the target's data version and split.
+    ``targets`` (:class:`~.protocol.transfer.TargetView`: each loaded ``test_on`` dataset, each
+    other instrument source, each perturbation and severity) add a row per predictor, keyed by the
+    cell, the target's data version and split and its condition; a target the feature cannot be
+    scored on (:meth:`~.protocol.transfer.TargetView.applies_to`) adds none.
     """
     spec, split_hash, cells = FEATURES[feature], dataset.split_hash(), []
     for model_name in exp.models:
         losses, predictors = cell_plan(exp, task, model_name)
         for loss, seed in itertools.product(losses, model_seeds(model_name, seeds)):
-            config = cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss)
+            config = cell_config(dataset, split_hash, task, spec, model_name, seed, train_config, loss,
+                                 train_source=exp.train_source)
             keys = {p: run_key(**config, predictor=p, top_k=exp.top_k, threshold=exp.threshold)
                     for p in predictors}
-            target_keys = {t.dataset: {p: run_key(**config, predictor=p, top_k=exp.top_k,
-                                                  threshold=exp.threshold, test_dataset=t.dataset,
-                                                  test_version=t.version, test_split_hash=t.split_hash)
-                                       for p in predictors} for t in targets}
+            target_keys = {t.key: {p: run_key(**config, predictor=p, top_k=exp.top_k,
+                                              threshold=exp.threshold, **t.key_fields())
+                                   for p in predictors} for t in targets if t.applies_to(spec) is None}
             cells.append(PlannedCell(dataset=dataset.name, task=task.name, feature=spec.name,
                                      model=model_name, loss=config.get("loss", "-"), seed=seed,
-                                     config=config, keys=keys, target_keys=target_keys))
+                                     config=config, keys=keys, target_keys=target_keys,
+                                     train_source=exp.train_source or "-"))
     return cells
 
 
@@ -186,9 +197,11 @@ def dataset_failure_rows(exp, error, *, seeds: int, context: dict) -> list[dict]
         losses, predictors = cell_plan(exp, TASKS[task_name], model)
         for loss, seed, predictor in itertools.product(losses, model_seeds(model, seeds), predictors):
             key = run_key(dataset=exp.dataset, task=task_name, feature=feature, model=model, loss=loss,
-                          seed=seed, predictor=predictor, failure="dataset")
+                          seed=seed, predictor=predictor, failure="dataset",
+                          **({"train_source": exp.train_source} if exp.train_source else {}))
             rows.append({"status": "failed", "failure": "dataset", "dataset": exp.dataset, "task": task_name,
                          "task_kind": TASKS[task_name].kind, "feature": feature, "model": model,
                          "loss": loss, "seed": seed, "predictor": predictor, "run_key": key,
+                         "train_source": exp.train_source or "-",
                          "error": str(error), **context, "utc_time": utc_now()})
     return rows

@@ -84,7 +84,7 @@ def choose_model(results_dir, *, dataset: str | None = None,
         board = board[board["dataset"] == dataset]
     if task:
         board = board[board["task"] == task]
-    board = _audio_rows(board)
+    board = _audio_rows(board[results.is_clean(board)])  # not a source test's or perturbed rows
     if board.empty:
         raise InstrumentBenchError(f"no leaderboard row of a model on audio features for dataset={dataset!r} "
                                    f"task={task!r} in {results_dir}")

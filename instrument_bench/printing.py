@@ -3,18 +3,20 @@ dry run."""
 
 from __future__ import annotations
 
-from .results import BLOCK, interval_text, is_true
+from .conditions import block_title, perturbation_text, severity_order
+from .results import BLOCK, interval_text, is_clean, is_true
 
 
 def print_leaderboard(board, *, top: int = 5) -> None:
     """The top rows of every dataset and task with their 95 % intervals, and how many rows the
-    data cannot tell from the best."""
+    data cannot tell from the best (perturbed test sets: :func:`print_robustness`)."""
     if board.empty:
         return
-    for (dataset, task, test_dataset), sub in board.groupby(BLOCK, sort=False):
+    for block, sub in board.groupby(BLOCK, sort=False):
+        if dict(zip(BLOCK, block))["perturbation"] != "-":
+            continue
         primary = sub["primary_metric"].iloc[0]
-        tested = f" -> tested on {test_dataset}" if test_dataset != dataset else ""
-        print(f"\n{dataset} / {task}{tested}: {primary} (95 % CI over test units)")
+        print(f"\n{block_title(block)}: {primary} (95 % CI over test units)")
         for _, row in sub.head(top).iterrows():
             seeds = "1 (deterministic)" if is_true(row.get("deterministic")) else f"{row['n_seeds']:.0f}"
             label = " / ".join(str(row[k]) for k in ("feature", "model", "loss", "predictor")
@@ -34,6 +36,7 @@ def print_transfer(board, *, top: int = 8) -> None:
     transfer best (rows) x "trained on -> tested on" (columns), the primary metric's mean."""
     if board.empty or "test_dataset" not in board:
         return
+    board = board[is_clean(board)]
     for task, rows in board.groupby("task", sort=False):
         if not (rows["test_dataset"] != rows["dataset"]).any():
             continue
@@ -52,6 +55,35 @@ def print_transfer(board, *, top: int = 8) -> None:
             print(f"  {name:<{names}} {cells}")
 
 
+def print_robustness(board, *, top: int = 8) -> None:
+    """Per training set and task with perturbed rows: the primary metric of the best models on the
+    clean test split (rows) under each perturbation and severity (columns), mean over seeds."""
+    if board.empty or "perturbation" not in board or (board["perturbation"] == "-").all():
+        return
+    keys = ["dataset", "train_source", "task", "test_dataset", "test_source"]
+    for block, rows in board.groupby(keys, sort=False):
+        perturbed = rows[rows["perturbation"] != "-"]
+        clean = rows[rows["perturbation"] == "-"]
+        if perturbed.empty or clean.empty:
+            continue
+        primary = rows["primary_metric"].iloc[0]
+        rows = rows.assign(_row=rows["feature"] + " / " + rows["model"], _value=rows[f"{primary}_mean"],
+                           _column=[perturbation_text(p, s) for p, s in zip(rows["perturbation"],
+                                                                            rows["severity"])],
+                           _order=[(p != "-", p, severity_order(p, s)) for p, s in
+                                   zip(rows["perturbation"], rows["severity"])])
+        columns = list(dict.fromkeys(rows.sort_values("_order", kind="stable")["_column"]))
+        matrix = rows.pivot_table(index="_row", columns="_column", values="_value", aggfunc="max")
+        matrix = matrix.reindex(columns=columns).sort_values("clean", ascending=False).head(top)
+        print(f"\nrobustness, {block_title(dict(zip(keys, block), perturbation='-', severity='-'))}: "
+              f"{primary} on the test split under each perturbation (clean: unchanged)")
+        width, names = max(8, *(len(c) for c in columns)), max(len(n) for n in matrix.index)
+        print(" " * (names + 3) + "  ".join(f"{c:>{width}}" for c in columns))
+        for name, values in matrix.iterrows():
+            print(f"  {name:<{names}} " + "  ".join(f"{'':>{width}}" if v != v else f"{v:>{width}.3f}"
+                                                    for v in values))
+
+
 def skipped_lines(summary) -> list[str]:
     """One line per skipped dataset (naming the cross-source rows it takes with it), task and
     cross-source pair."""
@@ -66,6 +98,8 @@ def skipped_lines(summary) -> list[str]:
     lines += [f"skipped {name}: {reason}" for name, reason in summary.skipped_tasks.items()]
     lines += [f"skipped feature {name} (every cell on it): {reason}"
               for name, reason in summary.skipped_features.items()]
+    lines += [f"skipped perturbation {name}: {reason}"
+              for name, reason in summary.skipped_perturbations.items()]
     folded = {k for keys in pairs.values() for k in keys}
     lines += [f"skipped cross-source {key}: {reason}" for key, reason in summary.skipped_targets.items()
               if key not in folded]

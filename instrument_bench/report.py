@@ -21,6 +21,7 @@ import pandas as pd
 from . import figures as fig
 from . import results
 from .artifacts import load_predictions
+from .conditions import block_stem, block_title
 from .errors import InstrumentBenchError
 from .parallel import progress_bar
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
@@ -92,7 +93,7 @@ def _spans(numbers: list[int]) -> str:
 def _board(results_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
     """leaderboard.csv where it is there (with its statistics), else computed from runs.csv."""
     board = results.read_csv(results_dir / results.LEADERBOARD)
-    return board if not board.empty else results.leaderboard(runs)
+    return results.with_group_defaults(board) if not board.empty else results.leaderboard(runs)
 
 
 def write_report(results_dir, *, progress: bool = True) -> Path:
@@ -116,13 +117,14 @@ def write_report(results_dir, *, progress: bool = True) -> Path:
     figures = results_dir / FIGURES
     figures.mkdir(parents=True, exist_ok=True)
     kinds = board.groupby(results.BLOCK)["task_kind"].first() if "task_kind" in board else None
-    groups = sorted(board.groupby(results.BLOCK, sort=True),
-                    key=lambda g: (kinds is not None and kinds[g[0]] == "multi-label", g[0][0] != g[0][2],
-                                   g[0]))
-    contents = "".join(f'<li><a href="#{html.escape(_stem(*block))}">{html.escape(_title(*block))}</a></li>'
-                       for block, _ in groups)
+    clean_blocks = board[board["perturbation"] == "-"]  # perturbed test sets: the robustness curves
+    groups = sorted(clean_blocks.groupby(results.BLOCK, sort=True),
+                    key=lambda g: (kinds is not None and kinds[g[0]] == "multi-label",
+                                   g[0][0] != g[0][3] or g[0][1] != "-", g[0]))
+    contents = "".join(f'<li><a href="#{html.escape(block_stem(block))}">{html.escape(block_title(block))}'
+                       "</a></li>" for block, _ in groups)
     sections = [f"<nav><h2>Contents</h2><ul>{contents}</ul></nav>", _across(results_dir, figures),
-                _transfer(board, figures)]
+                _transfer(board, figures), _robustness(board, figures)]
     with progress_bar(total=len(groups), desc="report", unit="task", enabled=progress) as bar:
         for block, sub in groups:
             sections.append(_section(results_dir, runs, per_class, sub.reset_index(drop=True), block,
@@ -155,17 +157,10 @@ def _across(results_dir: Path, figures: Path) -> str:
             f"<figcaption>{caption}</figcaption></figure></section>")
 
 
-def _stem(dataset, task, test_dataset) -> str:
-    return f"{dataset}-{task}" + (f"-on-{test_dataset}" if test_dataset != dataset else "")
-
-
-def _title(dataset, task, test_dataset) -> str:
-    return f"{dataset} / {task}" + (f" -> tested on {test_dataset}" if test_dataset != dataset else "")
-
-
 def _transfer(board, figures: Path) -> str:
     """The transfer matrix: each model's primary metric per training source (rows of a block) and
     test source (columns), for the tasks that have cross-source rows."""
+    board = board[results.is_clean(board)]
     cross = board[board["test_dataset"] != board["dataset"]]
     if cross.empty:
         return ("<section id='transfer'><h2>Transfer across sources</h2><p>No cross-source rows: an "
@@ -181,11 +176,30 @@ def _transfer(board, figures: Path) -> str:
     return "\n".join(parts) + "</section>"
 
 
+def _robustness(board, figures: Path) -> str:
+    """Metric-vs-severity curves of each training set and task with perturbed rows."""
+    perturbed = board[board["perturbation"] != "-"]
+    if perturbed.empty:
+        return ("<section id='robustness'><h2>Robustness</h2><p>No perturbed rows: an experiment with "
+                "<code>perturbations = [...]</code> scores its models on the test split under each "
+                "perturbation (<code>run extra</code> does).</p></section>")
+    parts = ["<section id='robustness'><h2>Robustness</h2><p>Each panel: one perturbation of the test "
+             "audio (or of its feature frames), its severities left to right after the clean test split; "
+             "each line one feature / model (mean over seeds of the primary metric, best loss and "
+             "predictor by valid score), the model never refitted. Dotted: chance.</p>"]
+    keys = ["dataset", "train_source", "task", "test_dataset", "test_source"]
+    for block, rows in board[board.set_index(keys).index.isin(perturbed.set_index(keys).index)].groupby(keys):
+        fields = {**dict(zip(keys, block)), "perturbation": "-", "severity": "-"}
+        path = fig.perturbation_curves(rows, figures / f"robustness-{block_stem(fields)}.png")
+        parts.append(f"<h3>{html.escape(block_title(fields))}</h3>" + _img(path, "robustness curves"))
+    return "\n".join(parts) + "</section>"
+
+
 def _section(results_dir, runs, per_class, sub, block, figures) -> str:
-    """The HTML of one dataset, task and test dataset, writing its figures."""
+    """The HTML of one block (training set, task, test set and its condition), writing its figures."""
     kind = sub["task_kind"].iloc[0] if "task_kind" in sub else "single-label"
-    stem = _stem(*block)
-    parts = [f"<section id='{html.escape(stem)}'><h2>{html.escape(_title(*block))} ({kind})</h2>",
+    stem = block_stem(block)
+    parts = [f"<section id='{html.escape(stem)}'><h2>{html.escape(block_title(block))} ({kind})</h2>",
              f"<p>Ranked by {html.escape(sub['primary_metric'].iloc[0])}, mean over seeds, with 95 % "
              "intervals from a cluster bootstrap over the test set's independence units.</p>",
              _img(fig.ranking_chart(sub, figures / f"{stem}-ranking.png"), "ranking with intervals"),

@@ -18,9 +18,9 @@ from filelock import FileLock
 
 from .artifacts import load_predictions
 from .protocol.metrics import MULTI_LABEL_METRICS, SINGLE_LABEL_METRICS
-from .runs_file import BLOCK, GROUP, KEYS, parse_runs, rejected_frame
+from .runs_file import BLOCK, CONDITION, GROUP, KEYS, is_clean, parse_runs, rejected_frame
 from .stats.ranks import rank_across
-from .stats.significance import RESAMPLES, add_statistics, with_test_dataset
+from .stats.significance import RESAMPLES, add_statistics, with_block_columns
 from .storage import atomic_write, storage_error
 
 RUNS = "runs.csv"
@@ -30,7 +30,7 @@ PER_CLASS = "per_class.csv"
 LEADERBOARD = "leaderboard.csv"
 RANKS = "ranks.csv"
 RANKS_PAIRWISE = "ranks_pairwise.csv"
-__all__ = ["BLOCK", "GROUP"]
+__all__ = ["BLOCK", "CONDITION", "GROUP", "is_clean"]
 # what rows written before a column existed mean by it (test_dataset: the training set itself)
 GROUP_DEFAULTS = {"loss": "-", "predictor": "argmax"}
 COST_COLUMNS = ("fit_seconds", "predict_ms_per_clip", "model_bytes", "params_count", "epochs_trained")
@@ -213,9 +213,9 @@ def current_rows(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_group_defaults(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with ``loss`` / ``predictor`` / ``test_dataset`` filled in for rows written
-    before they existed."""
-    frame = with_test_dataset(frame)
+    """A copy of ``frame`` with ``loss`` / ``predictor`` / ``test_dataset`` and the condition columns
+    filled in for rows written before they existed."""
+    frame = with_block_columns(frame)
     for column, default in GROUP_DEFAULTS.items():
         frame[column] = frame[column].fillna(default) if column in frame else default
     return frame
@@ -253,9 +253,12 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
         board[f"{metric}_std"] = grouped[metric].std(ddof=0)
     board = board.reset_index().dropna(axis=1, how="all")
     board["primary_mean"] = [row[f"{row['primary_metric']}_mean"] for _, row in board.iterrows()]
-    board = board.assign(_cross=board["test_dataset"] != board["dataset"])
-    board = board.sort_values(["dataset", "task", "_cross", "test_dataset", "primary_mean"],
-                              ascending=[True, True, True, True, False]).drop(columns="_cross")
+    board = board.assign(_cross=board["test_dataset"] != board["dataset"],
+                         _perturbed=board["perturbation"] != "-")
+    order = ["dataset", "task", "train_source", "_cross", "test_dataset", "test_source", "_perturbed",
+             "perturbation", "severity", "primary_mean"]
+    board = board.sort_values(order, ascending=[True] * (len(order) - 1) + [False]).drop(
+        columns=["_cross", "_perturbed"])
     board.insert(0, "rank", board.groupby(BLOCK).cumcount() + 1)
     return board.drop(columns="primary_mean").reset_index(drop=True)
 

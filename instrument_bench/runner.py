@@ -15,7 +15,7 @@ from pathlib import Path
 from . import results
 from .cell import CellJob, FeatureFiles, compute_cell
 from .config import RunOptions, Suite, TrainConfig, data_home
-from .cross_source import target_jobs, target_views
+from .cross_source import own_views, target_jobs, target_views
 from .datasets.loading import load_dataset, without_bad_clips
 from .errors import (
     BadClipsError,
@@ -30,6 +30,7 @@ from .parallel import Executor, progress_bar
 from .plan import dataset_failure_rows, feature_cells, n_cells, run_context, validate_suite
 from .protocol.labels import SPLITS, task_view
 from .protocol.tasks import TASKS
+from .protocol.transfer import source_view
 from .storage import remove_stale_temporaries
 
 
@@ -44,6 +45,7 @@ class RunSummary:
     skipped_tasks: dict = field(default_factory=dict)
     skipped_targets: dict = field(default_factory=dict)  # "source -> target": why not scored
     skipped_features: dict = field(default_factory=dict)  # feature: why it cannot run here
+    skipped_perturbations: dict = field(default_factory=dict)  # "perturbation on feature": why not
 
 
 def skip_bad_clips(dataset, *, results_dir, jobs: int = 1, progress: bool = True, log=print):
@@ -95,17 +97,23 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
     ``targets`` are the loaded ``test_on`` datasets."""
     remote = executor.distributed
     for task_name in exp.tasks:
+        name = dataset.name + (f" (trained on {exp.train_source})" if exp.train_source else "")
         try:
             view = task_view(TASKS[task_name], dataset)
+            if exp.train_source:
+                view, notes = source_view(view, dataset, exp.train_source)
+                for note in notes:
+                    log(f"{name}/{task_name}: {note}")
         except TaskNotApplicableError as exc:
-            summary.skipped_tasks[f"{dataset.name}/{task_name}"] = str(exc)
-            log(f"skipped task {task_name} on {dataset.name}: {exc}")
+            summary.skipped_tasks[f"{name}/{task_name}"] = str(exc)
+            log(f"skipped task {task_name} on {name}: {exc}")
             bar.update(n_cells(replace(exp, tasks=(task_name,)), options.seeds))
             continue
         test_ids = [c.clip_id for c in view.clips["test"]]
         test_units = {key: dataset.unit_of(c) for c in view.clips["test"]
                       for key in (c.clip_id, c.meta.get("group", c.clip_id))}
         views = target_views(view.task, targets or {}, source=dataset.name, summary=summary, log=log)
+        views += own_views(exp, view, dataset)
         for feature_name in exp.features:
             spec, X, jobs, targets_of_cell = FEATURES[feature_name], None, [], ()
             cells = feature_cells(exp, dataset, view.task, feature_name, seeds=options.seeds,
@@ -117,6 +125,11 @@ def _run_experiment(exp, dataset, *, options, train_config, done, context, summa
                     log(f"skipped feature {feature_name}: {reason}")
                 bar.update(len(cells))
                 continue
+            for target, why in {v.perturbation: v.applies_to(spec) for _, v in views
+                                if v.applies_to(spec)}.items():
+                if f"{target} on {feature_name}" not in summary.skipped_perturbations:
+                    summary.skipped_perturbations[f"{target} on {feature_name}"] = why
+                    log(f"skipped perturbation {target} on {feature_name}: {why}")
             for cell in cells:
                 if cell.all_keys <= done:
                     summary.cached += 1

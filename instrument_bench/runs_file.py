@@ -23,11 +23,25 @@ from .errors import InstrumentBenchError
 
 REQUIRED = ("run_key", "status", "dataset", "task", "feature", "model", "seed", "utc_time")
 RUN_KEY = re.compile(r"^[0-9a-f]{16}$")
-KEYS = {"run_key": str, "model_key": str}  # hex keys that happen to look like numbers stay text
+# the test condition of a row beyond its test dataset: the instrument sources it was trained and
+# tested on (a source test; "-": every source) and the perturbation of its test audio ("-": none)
+CONDITION = ("train_source", "test_source", "perturbation", "severity")
+# hex keys that happen to look like numbers, and severities ("30", "-"), stay text
+KEYS = {"run_key": str, "model_key": str, **dict.fromkeys(CONDITION, str)}
 # a leaderboard row: one per GROUP; rows are ranked within a BLOCK (the training set, the task and
-# the test set: cross-source rows are ranked apart from in-source ones)
-GROUP = ["dataset", "task", "test_dataset", "feature", "model", "loss", "predictor"]
-BLOCK = ["dataset", "task", "test_dataset"]
+# the test set under its condition: cross-source, source-test and perturbed rows are ranked apart
+# from in-source ones, each perturbation at each severity apart from the others)
+BLOCK = ["dataset", "train_source", "task", "test_dataset", "test_source", "perturbation", "severity"]
+GROUP = [*BLOCK, "feature", "model", "loss", "predictor"]
+
+
+def is_clean(frame) -> pd.Series:
+    """Which rows of a runs or leaderboard frame are plain rows: every source, no perturbation."""
+    out = pd.Series(True, index=frame.index)
+    for column in CONDITION:
+        if column in frame:
+            out &= frame[column].fillna("-").astype(str) == "-"
+    return out
 
 
 class ResultsError(InstrumentBenchError):

@@ -19,6 +19,8 @@ OPTION_TYPES = ((bool, (bool,), "true or false"), (float, (int, float), "a numbe
                 (int, (int,), "a whole number"), (str, (str,), "a string"))
 WHOLE = "must be a whole number of at least 1"
 NAMES = "must be a list of names"
+# NSynth's instrument sources (datasets.gm.NSYNTH_SOURCES; a test keeps them equal)
+SOURCES = ("acoustic", "electronic", "synthetic")
 
 
 def _whole(value) -> bool:
@@ -111,6 +113,9 @@ EXPERIMENT_RULES = {  # Experiment's fields
     "top_k": (_whole, WHOLE),
     "threshold": (lambda v: _number(v) and 0 < v < 1, "must be a number between 0 and 1, exclusive"),
     "test_on": (lambda v: _names(v, required=False), NAMES),
+    "train_source": (lambda v: v in SOURCES,
+                     f"must be one of NSynth's instrument sources: {', '.join(SOURCES)}"),
+    "perturbations": (lambda v: _names(v, required=False), NAMES),
 }
 
 

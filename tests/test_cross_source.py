@@ -66,7 +66,7 @@ def test_single_label_view_keeps_clips_with_exactly_one_family():
     view = target_view(TASKS["family"], _dataset("openmic-2018", clips))
     assert view.dataset == "openmic-2018" and view.version == "v1"
     assert view.split_hash == _dataset("openmic-2018", clips).split_hash()
-    assert view.keep.tolist() == [True, True, False, False, True]
+    assert list(view.keep) == ["test"] and view.keep["test"].tolist() == [True, True, False, False, True]
     assert [c.clip_id for c in view.clips] == ["a", "b", "e"]
     assert view.y.tolist() == [FAMILY["string"], FAMILY["string"], FAMILY["brass"]]
     assert view.groups is None
@@ -79,7 +79,7 @@ def test_multi_label_view_gives_indicator_rows_unknown_where_not_annotated():
         _openmic_clip("c", ["piano", "voice"]),  # no annotated list: every family decided
     ]
     view = target_view(TASKS["families"], _dataset("openmic-2018", clips))
-    assert view.keep.tolist() == [True, True, True]
+    assert view.keep["test"].tolist() == [True, True, True]
     assert view.y.shape == (3, len(NSYNTH_FAMILIES))
     expected = np.full((3, len(NSYNTH_FAMILIES)), -1)
     expected[0, [FAMILY["string"], FAMILY["brass"]]] = [1, 0]

@@ -18,6 +18,7 @@ LAYERS = {
     "protocol": 2,
     "models": 3,
     "results": 4.0, "runs_file": 4.0, "artifacts": 4.0, "stats": 4.0,  # L4a: what a run leaves behind
+    "conditions": 4.0,
     "plan": 4.5, "cell": 4.5, "runner": 4.5, "dry_run": 4.5, "cross_source": 4.5,  # L4b: the grid
     "report": 5, "predict": 5, "validate": 5, "figures": 5,  # commands: L4a yes, L4b never
     "check_encoder": 5,

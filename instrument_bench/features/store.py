@@ -21,26 +21,34 @@ from ..audio import load_audio
 from ..errors import AudioError, BadClipsError, FeatureError
 from ..parallel import parallel_imap
 from ..storage import atomic_write, library_versions
+from .perturbations import PERTURBATIONS, clip_seed, perturb, severity_text
 
 CACHE_FORMAT = "3"  # 3: padding- and level-free statistics features (protocol 3)
 CHUNK = 16  # clips per worker task
 MAX_CHUNK = 512  # clips of one recording per task, at most
+PERTURBATION_SEED = 0  # every perturbed clip's randomness (noise) is drawn from this and its clip id
+PERTURBATION_LIBRARIES = ("pedalboard", "scipy", "numpy")
 
 
-def cache_key(dataset, split: str, spec) -> str:
-    """Hash naming the cache file of one dataset split and feature."""
+def cache_key(dataset, split: str, spec, perturbation=None) -> str:
+    """Hash naming the cache file of one dataset split and feature (under a perturbation)."""
     ids = hashlib.sha256("\n".join(c.clip_id for c in dataset.split(split)).encode()).hexdigest()
     payload = {
         "format": CACHE_FORMAT, "dataset": dataset.name, "version": dataset.version,
         "split": split, "clips": ids, "feature": spec.name, "params": spec.params,
         "libraries": library_versions(spec.libraries), "sample_rate": dataset.sample_rate,
     }
+    if perturbation is not None:  # the perturbation's code is versioned with the package's libraries
+        payload.update(perturbation=list(perturbation), perturbation_seed=PERTURBATION_SEED,
+                       perturbation_libraries=library_versions(PERTURBATION_LIBRARIES))
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _read_item(spec, path, start, duration, sample_rate, decoded: dict):
-    """The input of one clip: its window of audio (each file decoded once per chunk) or of the
-    feature file; raises AudioError / FeatureError naming the file."""
+def _read_item(spec, item, sample_rate, decoded: dict, perturbation=None):
+    """The input of one clip: its window of audio (each file decoded once per chunk), perturbed
+    when asked (seeded by the clip), or of the feature file; raises AudioError / FeatureError
+    naming the file."""
+    path, start, duration, clip_id = item
     if spec.from_file is not None:
         return spec.from_file(path, start=start, duration=duration, **spec.params)
     if path not in decoded:
@@ -56,11 +64,17 @@ def _read_item(spec, path, start, duration, sample_rate, decoded: dict):
         a = int(round(start * sample_rate))
         n = len(audio) - a if duration is None else int(round(duration * sample_rate))
         audio = np.pad(audio[a:a + n], (0, max(0, n - len(audio[a:a + n]))))
+    if perturbation is not None:
+        name, text = perturbation
+        value = next(v for v in PERTURBATIONS[name].severities if severity_text(v) == text)
+        audio = perturb(audio, name=name, severity=value, sample_rate=sample_rate,
+                        seed=clip_seed(seed=PERTURBATION_SEED, clip_id=clip_id, name=name, severity=value))
     return audio
 
 
-def _extract_chunk(spec, items, sample_rate: int):
-    """Features of ``(path, start, duration)`` items, and the clips that could not be read.
+def _extract_chunk(spec, items, sample_rate: int, perturbation=None):
+    """Features of ``(path, start, duration, clip id)`` items (their audio perturbed when asked),
+    and the clips that could not be read.
 
     Returns
     -------
@@ -70,9 +84,9 @@ def _extract_chunk(spec, items, sample_rate: int):
         Row in the chunk and the reason (naming the file) of every unreadable clip.
     """
     inputs, rows, problems, decoded = [], [], [], {}
-    for i, (path, start, duration) in enumerate(items):
+    for i, item in enumerate(items):
         try:
-            inputs.append(_read_item(spec, path, start, duration, sample_rate, decoded))
+            inputs.append(_read_item(spec, item, sample_rate, decoded, perturbation))
             rows.append(i)
         except (AudioError, FeatureError) as exc:
             problems.append((i, str(exc)))
@@ -104,11 +118,11 @@ def chunk_clips(clips, *, size: int = CHUNK, max_size: int = MAX_CHUNK, file_of=
     return chunks + ([current] if current else [])
 
 
-def _extract_into(spec, items, sample_rate: int, out: str, offset: int) -> list[int]:
+def _extract_into(spec, items, sample_rate: int, out: str, offset: int, perturbation=None) -> list[int]:
     """Compute a chunk and write it into rows ``offset...`` of the ``.npy`` file ``out`` (opened
     memory-mapped by the worker itself, so no feature array travels back to the parent); return
     the chunk's row numbers holding non-finite values and its unreadable clips."""
-    block, problems = _extract_chunk(spec, items, sample_rate)
+    block, problems = _extract_chunk(spec, items, sample_rate, perturbation)
     if block is None:
         return [], problems
     target = np.load(out, mmap_mode="r+")
@@ -133,7 +147,8 @@ def _raise_non_finite(spec, clips, rows: list) -> None:
 
 
 def _items(chunk, spec) -> list[tuple]:
-    """``(file, start, duration)`` of each clip: its audio, or the file a shipped feature is in."""
+    """``(file, start, duration, clip id)`` of each clip: its audio, or the file a shipped feature
+    is in."""
     items = []
     for c in chunk:
         path = c.meta.get(spec.file_field) if spec.from_file is not None else c.path
@@ -141,12 +156,12 @@ def _items(chunk, spec) -> list[tuple]:
             what = f"a {spec.file_field!r} file" if spec.from_file is not None else "audio"
             raise FeatureError(f"{spec.name}: clip {c.clip_id} has no {what}; this dataset does not "
                                f"provide what the feature reads")
-        items.append((path, c.start, c.duration))
+        items.append((path, c.start, c.duration, c.clip_id))
     return items
 
 
 def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: bool = True,
-                     desc: str = "", out=None, executor=None) -> np.ndarray:
+                     desc: str = "", out=None, executor=None, perturbation=None) -> np.ndarray:
     """Compute one feature for a list of clips (no cache).
 
     Clips are processed in chunks (:func:`chunk_clips`) on ``jobs`` worker processes. With
@@ -171,6 +186,9 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
         Write into a memory-mapped ``.npy`` file at this path instead of memory.
     executor : Executor, optional
         A Dask executor sends the chunks to its cluster (default: ``jobs`` local processes).
+    perturbation : (str, str), optional
+        A perturbation's name and severity text (:mod:`.perturbations`): every clip's audio is
+        perturbed, seeded by the clip, before the feature is computed.
 
     Returns
     -------
@@ -200,7 +218,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     offsets = np.cumsum([0] + [len(c) for c in chunks])
     bad, problems, first, k = [], [], None, 0
     while first is None and k < len(chunks):  # the first readable chunk gives the shape
-        first, found = _extract_chunk(spec, _items(chunks[k], spec), sample_rate)
+        first, found = _extract_chunk(spec, _items(chunks[k], spec), sample_rate, perturbation)
         problems += [(int(offsets[k]) + i, message) for i, message in found]
         k += 1
     if first is None:
@@ -216,7 +234,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
     rest = list(zip(chunks[k:], offsets[k:]))
     if out is not None:
         result.flush()
-        tasks = [(spec, _items(chunk, spec), sample_rate, str(out), int(offset))
+        tasks = [(spec, _items(chunk, spec), sample_rate, str(out), int(offset), perturbation)
                  for chunk, offset in rest]
         done = parallel_imap(_extract_into, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress,
                             executor=executor)
@@ -225,7 +243,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
             problems += [(int(offset) + i, message) for i, message in found]
         result = np.load(out, mmap_mode="r+")
     else:
-        tasks = [(spec, _items(chunk, spec), sample_rate) for chunk, _ in rest]
+        tasks = [(spec, _items(chunk, spec), sample_rate, perturbation) for chunk, _ in rest]
         done = parallel_imap(_extract_chunk, tasks, jobs=jobs, desc=label, unit="chunk", progress=progress,
                             executor=executor)
         for (_, offset), (block, found) in zip(rest, done):
@@ -245,7 +263,7 @@ def compute_features(clips, spec, *, sample_rate: int, jobs: int = 1, progress: 
 
 
 def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
-                  progress: bool = True, executor=None) -> np.ndarray:
+                  progress: bool = True, executor=None, perturbation=None) -> np.ndarray:
     """Features of one dataset split, from the cache or freshly computed and cached.
 
     Parameters
@@ -264,6 +282,9 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         Show a progress bar.
     executor : Executor, optional
         Where extraction runs (see :func:`compute_features`).
+    perturbation : (str, str), optional
+        Compute the feature of the split's audio under this perturbation and severity (cached
+        under its own key; see :func:`compute_features`).
 
     Returns
     -------
@@ -272,7 +293,9 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         read-only from the cache file.
     """
     clips = dataset.split(split)
-    base = Path(cache_dir) / dataset.name / spec.name / f"{split}-{cache_key(dataset, split, spec)}"
+    stem = split if perturbation is None else f"{split}-{perturbation[0]}-{perturbation[1]}"
+    key = cache_key(dataset, split, spec, perturbation)
+    base = Path(cache_dir) / dataset.name / spec.name / f"{stem}-{key}"
     path, ids_path = base.with_suffix(".npy"), base.with_suffix(".ids.npy")
     ids = np.asarray([c.clip_id for c in clips])
     if path.is_file() and ids_path.is_file():
@@ -280,14 +303,16 @@ def load_features(dataset, split: str, spec, *, cache_dir, jobs: int = 1,
         if cached_ids.shape == ids.shape and (cached_ids == ids).all():
             return np.load(path, mmap_mode="r")
     if spec.components:  # a union: its parts' cached arrays side by side
-        parts = [load_features(dataset, split, part, cache_dir=cache_dir, jobs=jobs,
-                               progress=progress, executor=executor) for part in spec.components]
+        parts = [load_features(dataset, split, part, cache_dir=cache_dir, jobs=jobs, progress=progress,
+                               executor=executor, perturbation=perturbation) for part in spec.components]
         with atomic_write(path) as tmp:
             np.save(tmp, np.concatenate([np.asarray(p).reshape(len(p), -1) for p in parts], axis=1))
     else:
         with atomic_write(path) as tmp:
+            what = "" if perturbation is None else f" under {perturbation[0]} {perturbation[1]}"
             compute_features(clips, spec, sample_rate=dataset.sample_rate, jobs=jobs, progress=progress,
-                             desc=f"{spec.name} {dataset.name}/{split}", out=tmp, executor=executor)
+                             desc=f"{spec.name} {dataset.name}/{split}{what}", out=tmp, executor=executor,
+                             perturbation=perturbation)
     with atomic_write(ids_path) as tmp:  # written last: marks the array complete
         np.save(tmp, ids)
     return np.load(path, mmap_mode="r")

@@ -18,7 +18,8 @@ import scikit_posthocs
 from scipy.stats import friedmanchisquare, rankdata
 
 from ..protocol.predictors import PREDICTORS
-from .significance import with_test_dataset
+from ..runs_file import is_clean
+from .significance import with_block_columns
 
 MIN_BLOCKS_FOR_POWER = 5  # below this many dataset x task pairs, say the test has little power
 
@@ -34,8 +35,12 @@ def _representatives(board: pd.DataFrame) -> pd.DataFrame:
 
 def score_matrix(board: pd.DataFrame) -> pd.DataFrame:
     """Primary metric per dataset x task (rows) and feature / model (columns), complete: only
-    the feature x model pairs that ran on every kept dataset x task (at least two of them)."""
-    rows = _representatives(with_test_dataset(board))
+    the feature x model pairs that ran on every kept dataset x task (at least two of them).
+    Source-test and perturbed rows are left out: they are conditions of a block, not blocks."""
+    board = with_block_columns(board)
+    rows = _representatives(board[is_clean(board)])
+    if rows.empty:
+        return pd.DataFrame()
     values = rows.apply(lambda r: r[f"{r['primary_metric']}_mean"], axis=1)
     target = np.where(rows["test_dataset"] != rows["dataset"], " -> " + rows["test_dataset"], "")
     matrix = rows.assign(_value=values, _block=rows["dataset"] + " / " + rows["task"] + target,

@@ -21,23 +21,31 @@ from statsmodels.stats.multitest import multipletests
 
 from ..parallel import progress_bar
 from ..protocol.predictors import PREDICTORS
-from ..runs_file import BLOCK, GROUP
+from ..runs_file import BLOCK, CONDITION, GROUP
 from . import bootstrap
 
 
-def with_test_dataset(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with ``test_dataset`` filled in (its training set) where it is missing."""
+def with_block_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with ``test_dataset`` (its training set) and the condition columns
+    (``-``) filled in where rows written before they existed lack them."""
     frame = frame.copy()
     if "dataset" in frame:
         frame["test_dataset"] = (frame["test_dataset"].fillna(frame["dataset"]) if "test_dataset" in frame
                                  else frame["dataset"])
+        for column in CONDITION:
+            frame[column] = frame[column].fillna("-").astype(str) if column in frame else "-"
     return frame
 
 
-def _block_name(dataset: str, task: str, test_dataset: str) -> str:
-    """``dataset/task`` (in-source) or ``dataset/task->test_dataset`` (cross-source): seeds the
-    bootstrap draws of a block."""
-    return f"{dataset}/{task}" + (f"->{test_dataset}" if test_dataset != dataset else "")
+def block_name(block) -> str:
+    """``dataset/task`` (in-source), ``dataset/task->test_dataset`` (cross-source), then
+    ``|train_source=...,perturbation=...`` for the condition columns that are set: seeds the
+    bootstrap draws of a block (a tuple in ``BLOCK`` order)."""
+    b = dict(zip(BLOCK, block))
+    name = f"{b['dataset']}/{b['task']}"
+    name += f"->{b['test_dataset']}" if b["test_dataset"] != b["dataset"] else ""
+    extra = [f"{k}={b[k]}" for k in CONDITION if str(b[k]) != "-"]
+    return name + ("|" + ",".join(extra) if extra else "")
 
 
 CI_METRICS = {"single-label": ("macro_f1", "accuracy"), "multi-label": ("macro_f1", "map")}
@@ -108,12 +116,12 @@ def add_statistics(board: pd.DataFrame, rows: pd.DataFrame, load, *, resamples: 
     alpha : float
         Significance level of the ties.
     """
-    board, rows = with_test_dataset(board), with_test_dataset(rows)
+    board, rows = with_block_columns(board), with_block_columns(rows)
     group = GROUP
     seeds_of = {key: frame for key, frame in rows.groupby(group, sort=False)}
     cache = {}
     with progress_bar(total=len(board), desc="bootstrap", unit="row", enabled=progress) as bar:
-        for (dataset, task, test_dataset), sub in board.groupby(BLOCK, sort=False):
+        for block, sub in board.groupby(BLOCK, sort=False):
             kind = sub["task_kind"].iloc[0] if "task_kind" in sub else "single-label"
             predictions = {}
             for index, row in sub.iterrows():
@@ -135,7 +143,7 @@ def add_statistics(board: pd.DataFrame, rows: pd.DataFrame, load, *, resamples: 
             unit_index = {u: i for i, u in enumerate(units)}
             draws = bootstrap.unit_draws(len(units), resamples=resamples,
                                          seed=seed + zlib.crc32(
-                                             _block_name(dataset, task, test_dataset).encode()))
+                                             block_name(block).encode()))
             resampled = {}
             for index, entries in predictions.items():
                 if entries:
