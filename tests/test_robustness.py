@@ -22,7 +22,7 @@ from instrument_bench.datasets.gm import NSYNTH_FAMILIES
 from instrument_bench.datasets.nsynth import read_layout
 from instrument_bench.errors import DatasetError, TaskNotApplicableError
 from instrument_bench.features import FEATURES
-from instrument_bench.features.perturbations import perturb
+from instrument_bench.features.perturbations import PERTURBATIONS, perturb
 from instrument_bench.features.store import clip_seed, compute_features, load_features
 from instrument_bench.protocol.labels import task_view
 from instrument_bench.protocol.tasks import TASKS
@@ -241,5 +241,7 @@ def test_suite_refuses_unknown_perturbations_and_sources(tmp_path, capsys, keys,
 def test_list_perturbations_names_them(capsys):
     assert main(["list", "perturbations"]) == 0
     out = capsys.readouterr().out
-    for name in ("noise", "gain", "lowpass", "mp3", "reverb", "pitch", "stretch", "reverse", "reverse-frames"):
+    for name in PERTURBATIONS:
         assert f"  {name} " in out
+    assert set(PERTURBATIONS) == {"noise", "gain", "lowpass", "mp3", "reverb", "pitch", "stretch", "reverse",
+                                  "reverse-frames"}

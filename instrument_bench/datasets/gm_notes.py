@@ -83,7 +83,6 @@ def instrument_str(program: int) -> str:
 def _render_program(program: int, notes, audio_dir: Path, soundfont=None) -> tuple[dict, list]:
     clips = render_notes(program=program, notes=notes, sample_rate=SAMPLE_RATE,
                          note_seconds=NOTE_SECONDS, clip_seconds=CLIP_SECONDS, soundfont=soundfont)
-    family, source = gm.family_of(program), gm.source_of(program)
     examples, dropped = {}, []
     for (pitch, velocity), audio in zip(notes, clips):
         note = f"{instrument_str(program)}-{pitch:03d}-{velocity:03d}"
@@ -94,22 +93,29 @@ def _render_program(program: int, notes, audio_dir: Path, soundfont=None) -> tup
         qualities = derive_qualities(audio, sample_rate=SAMPLE_RATE, pitch=pitch,
                                      note_seconds=NOTE_SECONDS)
         sf.write(audio_dir / f"{note}.wav", np.clip(audio, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16")
-        examples[note] = {
-            "note_str": note,
-            "instrument": program,
-            "instrument_str": instrument_str(program),
-            "instrument_family": gm.NSYNTH_FAMILIES.index(family),
-            "instrument_family_str": family,
-            "instrument_source": gm.NSYNTH_SOURCES.index(source),
-            "instrument_source_str": source,
-            "pitch": pitch,
-            "velocity": velocity,
-            "sample_rate": SAMPLE_RATE,
-            "qualities": qualities,
-            "qualities_str": [q for q, flag in zip(gm.NSYNTH_QUALITIES, qualities) if flag],
-            "gm_program_name": _program_name(program),
-        }
+        examples[note] = example_fields(note=note, program=program, pitch=pitch, velocity=velocity,
+                                        qualities=qualities)
     return examples, dropped
+
+
+def example_fields(*, note: str, program: int, pitch: int, velocity: int, qualities) -> dict:
+    """The examples.json entry of one rendered note (NSynth's fields and the GM program's name)."""
+    family, source = gm.family_of(program), gm.source_of(program)
+    return {
+        "note_str": note,
+        "instrument": program,
+        "instrument_str": instrument_str(program),
+        "instrument_family": gm.NSYNTH_FAMILIES.index(family),
+        "instrument_family_str": family,
+        "instrument_source": gm.NSYNTH_SOURCES.index(source),
+        "instrument_source_str": source,
+        "pitch": pitch,
+        "velocity": velocity,
+        "sample_rate": SAMPLE_RATE,
+        "qualities": qualities,
+        "qualities_str": [q for q, flag in zip(gm.NSYNTH_QUALITIES, qualities) if flag],
+        "gm_program_name": _program_name(program),
+    }
 
 
 def _program_name(program: int) -> str:
