@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from instrument_bench.datasets import DATASETS, gm_mix, gm_notes
+from instrument_bench.datasets import DATASETS, gm_mix, gm_notes, gm_varied
 from instrument_bench.datasets.base import SPLITS, Clip
 from instrument_bench.datasets.loading import load_dataset
 from instrument_bench.datasets.qualities import derive_qualities
@@ -33,7 +33,8 @@ from tests.datasets.helpers import splits_of
 # every other entry reads a replica of tests/replicas under the ``data_root`` fixture.
 TINY_RENDERS = {"gm-notes": "tiny_data_root", "nsynth": "tiny_data_root",
                 "gm-mix": "tiny_mix_root", "musicnet": "tiny_mix_root",
-                "gm-notes-fluidr3": "tiny_data_root"}  # rendered from FluidR3_GM in the test
+                "gm-notes-fluidr3": "tiny_data_root",  # rendered from FluidR3_GM in the test
+                "gm-notes-varied": "tiny_data_root"}  # 2 varied notes per tiny program, rendered in the test
 READS_FOLDER_OF = {"irmas-predominant": "irmas"}  # entries that read another entry's folder
 
 
@@ -66,6 +67,9 @@ def test_dataset_loads_with_leak_free_splits(name, request, monkeypatch, bench_h
             pytest.skip(f"no FluidR3_GM: {gm_notes.FLUIDR3_INSTALL}")
         monkeypatch.setattr(gm_notes, "ensure_rendered", functools.partial(gm_notes.ensure_rendered,
                                                                            **TINY_SETTINGS))
+    if name == "gm-notes-varied":
+        monkeypatch.setattr(gm_varied, "ensure_rendered", functools.partial(
+            gm_varied.ensure_rendered, programs=TINY_SETTINGS["programs"], notes_per_program=2))
     if name in TINY_RENDERS:
         root = request.getfixturevalue(TINY_RENDERS[name])
         if name in ("gm-notes", "gm-mix"):

@@ -10,6 +10,7 @@ from . import (
     audio_folder,
     gm_mix,
     gm_notes,
+    gm_varied,
     irmas,
     medley_solos_db,
     mtg_jamendo,
@@ -22,6 +23,7 @@ from . import (
 DATASETS = {
     "gm-notes": gm_notes.load,
     "gm-notes-fluidr3": gm_notes.load_fluidr3,
+    "gm-notes-varied": gm_varied.load,
     "gm-mix": gm_mix.load,
     "nsynth": nsynth.load,
     "nsynth-tfrecord": nsynth_tfrecord.load,
@@ -42,6 +44,7 @@ FAMILY_MAPS = {
     "irmas": irmas.FAMILY_MAP, "irmas-predominant": irmas.FAMILY_MAP,
     "medley-solos-db": medley_solos_db.FAMILY_MAP, "mtg-jamendo": mtg_jamendo.FAMILY_MAP,
     "openmic-2018": openmic.FAMILY_MAP,
+    "gm-notes-varied": nsynth.FAMILY_MAP,
 }
 
 

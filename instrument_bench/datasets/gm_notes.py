@@ -167,17 +167,24 @@ def render_dataset(root, *, programs=None, n_pitches: int = N_PITCHES, velocitie
                   tmp / f"nsynth-{splits[p]}" / "audio", soundfont) for p in programs]
         results = parallel_map(_render_program, tasks, jobs=jobs, desc=f"rendering {what}",
                                unit="program", progress=progress)
-        per_split = {"train": {}, "valid": {}, "test": {}}
-        dropped = []
-        for program, (examples, lost) in zip(programs, results):
-            per_split[splits[program]].update(examples)
-            dropped.extend(lost)
-        for split, examples in per_split.items():
-            (tmp / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=1,
-                                                                              sort_keys=True))
-        mark_done(tmp / MARKER, {**_settings(programs, n_pitches, velocities, soundfont), "dropped": dropped,
-                                 "counts": {s: len(e) for s, e in per_split.items()}})
+        write_examples(tmp, programs=programs, splits=splits, results=results, marker=MARKER,
+                       settings=_settings(programs, n_pitches, velocities, soundfont))
     return root
+
+
+def write_examples(folder: Path, *, programs, splits: dict, results, marker: str, settings: dict) -> None:
+    """Write each split's ``examples.json`` from the programs' rendered ``(examples, dropped)`` and
+    then the done marker (settings, dropped notes, counts per split)."""
+    per_split = {"train": {}, "valid": {}, "test": {}}
+    dropped = []
+    for program, (examples, lost) in zip(programs, results):
+        per_split[splits[program]].update(examples)
+        dropped.extend(lost)
+    for split, examples in per_split.items():
+        (folder / f"nsynth-{split}" / "examples.json").write_text(json.dumps(examples, indent=1,
+                                                                             sort_keys=True))
+    mark_done(folder / marker, {**settings, "dropped": dropped,
+                                "counts": {s: len(e) for s, e in per_split.items()}})
 
 
 def ensure_rendered(root, *, programs=None, n_pitches: int = N_PITCHES, velocities=VELOCITIES,
