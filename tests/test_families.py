@@ -42,6 +42,7 @@ VOCABULARIES = {
     "nsynth-tfrecord": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
     "gm-notes": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
     "gm-notes-fluidr3": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
+    "gm-notes-varied": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
 }
 
 

@@ -75,4 +75,5 @@ def test_leaderboard_uses_each_datasets_latest_split():
     board = results.leaderboard(pd.DataFrame(old + new))
     assert len(board) == 1 and board["macro_f1_mean"].iloc[0] == pytest.approx(0.5)
     assert results.best_model_keys(pd.DataFrame([{**r, "model_key": r["run_key"]} for r in old + new])) \
-        == {("d", "family", "d", "f", "a", "-", "argmax"): key("new-0")}  # test_dataset: its own
+        == {("d", "-", "family", "d", "-", "-", "-", "f", "a", "-", "argmax"): key("new-0")}
+    # (the GROUP key: test_dataset its own, every source, no perturbation)
