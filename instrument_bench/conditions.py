@@ -51,3 +51,10 @@ def severity_order(name: str, severity: str) -> int:
     """Where a severity sits on its perturbation's curve (the registry's order, mildest first)."""
     texts = [severity_text(v) for v in PERTURBATIONS[name].severities] if name in PERTURBATIONS else []
     return texts.index(severity) if severity in texts else len(texts)
+
+
+def condition_order(name: str, severity: str) -> tuple:
+    """Sort key of a perturbation and severity: clean first, then the registry's order."""
+    names = list(PERTURBATIONS)
+    return (names.index(name) + 1 if name in names else 0 if name == "-" else len(names) + 1,
+            severity_order(name, severity))

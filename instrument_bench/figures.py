@@ -20,7 +20,7 @@ import scikit_posthocs  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay  # noqa: E402
 
 from . import results  # noqa: E402
-from .conditions import severity_order  # noqa: E402
+from .conditions import condition_order, severity_order  # noqa: E402
 from .features.perturbations import PERTURBATIONS  # noqa: E402
 from .protocol.metrics import SINGLE_LABEL_METRICS  # noqa: E402
 from .storage import atomic_write  # noqa: E402
@@ -226,12 +226,12 @@ def perturbation_curves(board: pd.DataFrame, path: Path, *, top: int = 8) -> Pat
     chosen = chosen.sort_values(f"{primary}_mean", ascending=False).head(top)
     keys = ["feature", "model", "loss", "predictor"]
     rows = board.merge(chosen[keys], on=keys)
-    names = [p for p in dict.fromkeys(rows["perturbation"]) if p != "-"]
+    names = sorted((p for p in set(rows["perturbation"]) if p != "-"), key=lambda p: condition_order(p, "-"))
     ncols = min(4, len(names))
     nrows = -(-len(names) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows + 0.8), squeeze=False,
                              sharey=True)
-    chance = chosen.loc[chosen["model"] == "chance", f"{primary}_mean"]
+    chance = board.loc[(board["model"] == "chance") & (board["perturbation"] == "-"), f"{primary}_mean"]
     for ax, name in zip(axes.flat, names):
         levels = sorted(set(rows.loc[rows["perturbation"] == name, "severity"]),
                         key=lambda s: severity_order(name, s))
@@ -252,7 +252,8 @@ def perturbation_curves(board: pd.DataFrame, path: Path, *, top: int = 8) -> Pat
         ax.axis("off")
     axes.flat[0].set_ylabel(primary)
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    legend_rows = -(-len(labels) // 4)
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
-               bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 4)))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+               bbox_to_anchor=(0.5, 0))
+    fig.tight_layout(rect=(0, 0.03 * legend_rows / nrows + 0.02, 1, 1))
     return _save(fig, path)

@@ -3,7 +3,7 @@ dry run."""
 
 from __future__ import annotations
 
-from .conditions import block_title, perturbation_text, severity_order
+from .conditions import block_title, condition_order, perturbation_text
 from .results import BLOCK, interval_text, is_clean, is_true
 
 
@@ -70,8 +70,8 @@ def print_robustness(board, *, top: int = 8) -> None:
         rows = rows.assign(_row=rows["feature"] + " / " + rows["model"], _value=rows[f"{primary}_mean"],
                            _column=[perturbation_text(p, s) for p, s in zip(rows["perturbation"],
                                                                             rows["severity"])],
-                           _order=[(p != "-", p, severity_order(p, s)) for p, s in
-                                   zip(rows["perturbation"], rows["severity"])])
+                           _order=[condition_order(p, s)
+                                   for p, s in zip(rows["perturbation"], rows["severity"])])
         columns = list(dict.fromkeys(rows.sort_values("_order", kind="stable")["_column"]))
         matrix = rows.pivot_table(index="_row", columns="_column", values="_value", aggfunc="max")
         matrix = matrix.reindex(columns=columns).sort_values("clean", ascending=False).head(top)
