@@ -34,7 +34,8 @@ from tests.datasets.helpers import splits_of
 TINY_RENDERS = {"gm-notes": "tiny_data_root", "nsynth": "tiny_data_root",
                 "gm-mix": "tiny_mix_root", "musicnet": "tiny_mix_root",
                 "gm-notes-fluidr3": "tiny_data_root",  # rendered from FluidR3_GM in the test
-                "gm-notes-varied": "tiny_data_root"}  # 2 varied notes per tiny program, rendered in the test
+                # 2 varied notes per tiny program, rendered in the test (-fluidr3: from FluidR3_GM)
+                "gm-notes-varied": "tiny_data_root", "gm-notes-varied-fluidr3": "tiny_data_root"}
 READS_FOLDER_OF = {"irmas-predominant": "irmas"}  # entries that read another entry's folder
 
 
@@ -67,7 +68,9 @@ def test_dataset_loads_with_leak_free_splits(name, request, monkeypatch, bench_h
             pytest.skip(f"no FluidR3_GM: {gm_notes.FLUIDR3_INSTALL}")
         monkeypatch.setattr(gm_notes, "ensure_rendered", functools.partial(gm_notes.ensure_rendered,
                                                                            **TINY_SETTINGS))
-    if name == "gm-notes-varied":
+    if name == "gm-notes-varied-fluidr3" and not Path(gm_notes.FLUIDR3).is_file():
+        pytest.skip(f"no FluidR3_GM: {gm_notes.FLUIDR3_INSTALL}")
+    if name.startswith("gm-notes-varied"):
         monkeypatch.setattr(gm_varied, "ensure_rendered", functools.partial(
             gm_varied.ensure_rendered, programs=TINY_SETTINGS["programs"], notes_per_program=2))
     if name in TINY_RENDERS:

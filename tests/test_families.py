@@ -43,6 +43,7 @@ VOCABULARIES = {
     "gm-notes": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
     "gm-notes-fluidr3": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
     "gm-notes-varied": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
+    "gm-notes-varied-fluidr3": (nsynth.FAMILY_MAP, NSYNTH_FAMILIES),
 }
 
 

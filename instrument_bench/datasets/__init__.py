@@ -24,6 +24,7 @@ DATASETS = {
     "gm-notes": gm_notes.load,
     "gm-notes-fluidr3": gm_notes.load_fluidr3,
     "gm-notes-varied": gm_varied.load,
+    "gm-notes-varied-fluidr3": gm_varied.load_fluidr3,
     "gm-mix": gm_mix.load,
     "nsynth": nsynth.load,
     "nsynth-tfrecord": nsynth_tfrecord.load,
@@ -44,7 +45,7 @@ FAMILY_MAPS = {
     "irmas": irmas.FAMILY_MAP, "irmas-predominant": irmas.FAMILY_MAP,
     "medley-solos-db": medley_solos_db.FAMILY_MAP, "mtg-jamendo": mtg_jamendo.FAMILY_MAP,
     "openmic-2018": openmic.FAMILY_MAP,
-    "gm-notes-varied": nsynth.FAMILY_MAP,
+    "gm-notes-varied": nsynth.FAMILY_MAP, "gm-notes-varied-fluidr3": nsynth.FAMILY_MAP,
 }
 
 

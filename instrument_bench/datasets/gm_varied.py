@@ -316,13 +316,35 @@ def load(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True
     DatasetNotFoundError
         The named SoundFont file is not there.
     """
+    return _load(NAME, data_home=data_home, jobs=jobs, progress=progress, soundfont=soundfont, room=room,
+                 noise=noise, mic=mic)
+
+
+def _load(name: str, *, data_home, jobs: int, progress: bool, soundfont, room: bool, noise: bool, mic: bool):
+    """Render (once) and read the varied notes under the dataset name ``name``."""
     if soundfont is not None:
         soundfont = Path(soundfont).expanduser()
         if not soundfont.is_file():
-            raise DatasetNotFoundError(f"SoundFont {soundfont} not found; check the path (soundfont = PATH "
-                                       f"in [datasets.{NAME}])")
+            hint = (f"install it with `{gm_notes.FLUIDR3_INSTALL}`" if str(soundfont) == gm_notes.FLUIDR3
+                    else "check the path")
+            raise DatasetNotFoundError(f"SoundFont {soundfont} not found; {hint} (or name any SF2 file with "
+                                       f"soundfont = PATH in [datasets.{name}])")
     home = Path(data_home) if data_home else default_data_home()
     version = version_of(room=room, noise=noise, mic=mic, soundfont=soundfont)
-    root = ensure_rendered(home / NAME / f"v{version}", jobs=jobs, progress=progress, soundfont=soundfont,
+    root = ensure_rendered(home / name / f"v{version}", jobs=jobs, progress=progress, soundfont=soundfont,
                            room=room, noise=noise, mic=mic)
-    return read_layout(root, name=NAME, version=version)
+    return read_layout(root, name=name, version=version)
+
+
+def load_fluidr3(*, data_root=None, data_home=None, jobs: int = 1, progress: bool = True,
+                 soundfont: str = gm_notes.FLUIDR3, room: bool = False, noise: bool = False,
+                 mic: bool = False):
+    """Load gm-notes-varied-fluidr3: the same varied notes played by FluidR3_GM (or ``soundfont``).
+
+    Raises
+    ------
+    DatasetNotFoundError
+        The SoundFont file is not there (with the command that installs FluidR3_GM).
+    """
+    return _load(f"{NAME}-fluidr3", data_home=data_home, jobs=jobs, progress=progress, soundfont=soundfont,
+                 room=room, noise=noise, mic=mic)
