@@ -71,9 +71,3 @@ def target_jobs(views, spec, *, options, progress, executor) -> tuple:
                               y=view.y, groups=view.groups, clip_ids=ids, units=units, key=view.key,
                               source=view.source, perturbation=view.perturbation, severity=view.severity))
     return tuple(jobs)
-
-
-def not_applicable(views, spec) -> list[str]:
-    """One line per target the feature cannot be scored on, and why."""
-    return [f"{view.key}: {view.applies_to(spec)}" for _, view in views if view.applies_to(spec)]
-
