@@ -137,11 +137,8 @@ def render_notes(*, program: int, notes, sample_rate: int, note_seconds: float,
         instrument.notes.append(pretty_midi.Note(velocity=int(velocity), pitch=int(pitch),
                                                  start=start, end=start + note_seconds))
     score.instruments.append(instrument)
-    audio = render_midi(score, sample_rate=sample_rate, soundfont=soundfont)
-    n = int(round(clip_seconds * sample_rate))
-    total = int(round(step * sample_rate)) * len(notes) + n
-    audio = np.pad(audio, (0, max(0, total - len(audio))))
-    return [audio[int(round(k * step * sample_rate)):][:n].copy() for k in range(len(notes))]
+    return _clips(score, n_notes=len(notes), step=step, clip_seconds=clip_seconds, sample_rate=sample_rate,
+                  soundfont=soundfont)
 
 
 # a controller's value when nothing set it: expression (CC 11) full, modulation (CC 1) off
@@ -236,8 +233,15 @@ def render_played(*, program: int, notes, sample_rate: int, clip_seconds: float,
     # note-off: an event after the last gap keeps the render going until then
     instrument.control_changes.append(pretty_midi.ControlChange(11, 127, len(notes) * step))
     score.instruments.append(instrument)
+    return _clips(score, n_notes=len(notes), step=step, clip_seconds=clip_seconds, sample_rate=sample_rate,
+                  soundfont=soundfont)
+
+
+def _clips(score, *, n_notes: int, step: float, clip_seconds: float, sample_rate: int,
+           soundfont=None) -> list[np.ndarray]:
+    """Render ``score`` and cut it into ``n_notes`` clips of ``clip_seconds``, ``step`` apart."""
     audio = render_midi(score, sample_rate=sample_rate, soundfont=soundfont)
     n = int(round(clip_seconds * sample_rate))
-    total = int(round(step * sample_rate)) * len(notes) + n
+    total = int(round(step * sample_rate)) * n_notes + n
     audio = np.pad(audio, (0, max(0, total - len(audio))))
-    return [audio[int(round(k * step * sample_rate)):][:n].copy() for k in range(len(notes))]
+    return [audio[int(round(k * step * sample_rate)):][:n].copy() for k in range(n_notes)]
